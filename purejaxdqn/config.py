@@ -1,0 +1,248 @@
+"""One frozen dataclass holds every knob; its defaults are Nature DQN.
+
+All schedule lengths are in **agent steps summed over all environments**
+(one agent step = 4 emulator frames on Atari), as in DeepMind's released code,
+not in frames as the paper's table says. Presets are named `Config` instances.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """An impossible configuration; its message is one line meant for the user."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    # --- environment -------------------------------------------------------
+    env_id: str = "Breakout"  # Atari game name, "Pong-v5", "CartPole-v1", "Breakout-ram", ...
+    num_envs: int = 8  # envs stepped together; every schedule below counts all of them
+    seed: int = 0
+    noop_max: int = 30
+    sticky_action_prob: float = 0.0  # 0.25 for the Machado et al. protocol
+    full_action_space: bool = False
+    fire_reset: bool = False  # envpool presses FIRE on reset by default; Nature did not
+    max_episode_steps: int = 27_000  # truncation (time limit), agent steps per game
+    life_loss_terminal: bool = True  # cut the bootstrap at a lost life (learning only)
+    reward_clip: bool = True  # sign-clip rewards for learning only; scores stay raw
+
+    # --- schedule (agent steps, all envs) -----------------------------------
+    total_steps: int = 12_500_000  # 50M frames
+    warmup_steps: int = 50_000  # uniform-random play before the first update
+    replay_capacity: int = 1_000_000
+    batch_size: int = 32
+    steps_per_update: int = 4  # one gradient update per this many agent steps
+    target_update: str = "hard"  # "hard" copy every period, or "soft" (Polyak) every update
+    target_update_period: int = 10_000  # agent steps between hard copies
+    soft_tau: float = 0.005
+
+    # --- learning -----------------------------------------------------------
+    gamma: float = 0.99
+    n_step: int = 1
+    target: str = "q_learning"  # or "double"
+    loss: str = "huber"  # or "mse"
+    optimizer: str = "nature_rmsprop"  # or "adam"
+    learning_rate: float = 2.5e-4
+    rmsprop_decay: float = 0.95
+    rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
+    adam_eps: float = 1e-8
+
+    # --- network ------------------------------------------------------------
+    torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation
+    mlp_hidden: tuple[int, ...] = (256,)
+    head_hidden: int = 512
+    dueling: bool = False
+
+    # --- exploration ----------------------------------------------------------
+    epsilon_schedule: str = "linear"  # or "exponential"
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.1
+    epsilon_decay_steps: int = 1_000_000  # counted from the end of warm-up
+
+    # --- replay -----------------------------------------------------------
+    replay: str = "uniform"  # or "prioritized"
+    per_alpha: float = 0.6
+    per_beta_start: float = 0.4
+    per_beta_end: float = 1.0  # reached at total_steps
+    per_eps: float = 1e-6
+
+    # --- evaluation ---------------------------------------------------------
+    eval_every: int = 250_000  # agent steps; 0 disables periodic evaluation
+    eval_episodes: int = 30
+    eval_epsilon: float = 0.05
+    eval_max_episode_steps: int = 4_500  # 18,000 frames = 5 minutes of play
+    eval_num_envs: int = 0  # 0: one env per evaluation episode, capped at 32
+
+    # --- bookkeeping ----------------------------------------------------------
+    log_every: int = 10_000  # agent steps between training-metric log rows
+    checkpoint_every: int = 500_000  # agent steps; 0: only at the end and on signals
+    checkpoint_replay: bool = False  # the replay is large (7 GB for Atari at 1M)
+
+    # ------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Config":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+        values = dict(values)
+        if "mlp_hidden" in values:
+            values["mlp_hidden"] = tuple(values["mlp_hidden"])
+        return cls(**values)
+
+    # Derived quantities ---------------------------------------------------
+    @property
+    def capacity_per_env(self) -> int:
+        return self.replay_capacity // self.num_envs
+
+    @property
+    def target_update_period_updates(self) -> int:
+        """Hard-copy period in gradient updates (Nature: 10,000 / 4 = 2,500)."""
+        return self.target_update_period // self.steps_per_update
+
+    def validate(self) -> "Config":
+        """Raise ConfigError naming the first impossible value; return self if fine."""
+        _check_choice("target", self.target, ("q_learning", "double"))
+        _check_choice("loss", self.loss, ("huber", "mse"))
+        _check_choice("optimizer", self.optimizer, ("nature_rmsprop", "adam"))
+        _check_choice("torso", self.torso, ("auto", "nature_cnn", "mlp"))
+        _check_choice("target_update", self.target_update, ("hard", "soft"))
+        _check_choice("epsilon_schedule", self.epsilon_schedule, ("linear", "exponential"))
+        _check_choice("replay", self.replay, ("uniform", "prioritized"))
+        positive = (
+            "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
+            "target_update_period", "n_step", "head_hidden", "eval_episodes",
+            "eval_max_episode_steps", "max_episode_steps", "log_every",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
+                        "epsilon_decay_steps", "eval_num_envs", "seed")
+        for name in non_negative:
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
+        if self.n_step > 10:
+            raise ConfigError(f"n_step must be in 1..10, got {self.n_step}")
+        for name in ("epsilon_start", "epsilon_end", "eval_epsilon", "sticky_action_prob",
+                     "per_beta_start", "per_beta_end"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not 0.0 < self.soft_tau <= 1.0:
+            raise ConfigError(f"soft_tau must be in (0, 1], got {self.soft_tau}")
+        if self.per_alpha < 0:
+            raise ConfigError(f"per_alpha must be >= 0, got {self.per_alpha}")
+        if not self.per_eps > 0:
+            raise ConfigError(f"per_eps must be positive, got {self.per_eps}")
+        for name in ("rmsprop_min_sq_grad", "adam_eps"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0.0 <= self.rmsprop_decay < 1.0:
+            raise ConfigError(f"rmsprop_decay must be in [0, 1), got {self.rmsprop_decay}")
+        if any(h <= 0 for h in self.mlp_hidden):
+            raise ConfigError(f"mlp_hidden sizes must be positive, got {self.mlp_hidden}")
+        if self.replay_capacity % self.num_envs:
+            raise ConfigError(
+                f"replay_capacity ({self.replay_capacity}) must be a multiple of "
+                f"num_envs ({self.num_envs}): each env owns an equal ring")
+        if self.capacity_per_env < self.n_step + 4:
+            raise ConfigError(
+                f"replay_capacity per env ({self.capacity_per_env}) must exceed n_step + "
+                f"frame stack ({self.n_step + 4})")
+        if self.batch_size > self.replay_capacity:
+            raise ConfigError(
+                f"batch_size ({self.batch_size}) is larger than replay_capacity "
+                f"({self.replay_capacity})")
+        if self.warmup_steps < self.batch_size:
+            raise ConfigError(
+                f"warmup_steps ({self.warmup_steps}) must be at least batch_size "
+                f"({self.batch_size}): the first update needs a full batch of transitions")
+        if self.warmup_steps > self.replay_capacity:
+            raise ConfigError(
+                f"warmup_steps ({self.warmup_steps}) exceeds replay_capacity "
+                f"({self.replay_capacity}): warm-up data would be overwritten before use")
+        if self.warmup_steps >= self.total_steps:
+            raise ConfigError(
+                f"warmup_steps ({self.warmup_steps}) must be below total_steps "
+                f"({self.total_steps}), or nothing is learned")
+        per_iter = self.num_envs / self.steps_per_update
+        if not (per_iter.is_integer() or (1 / per_iter).is_integer()):
+            raise ConfigError(
+                f"num_envs ({self.num_envs}) and steps_per_update ({self.steps_per_update}) "
+                "must divide one another so updates fall on whole env iterations")
+        if self.target_update == "hard" and self.target_update_period % self.steps_per_update:
+            raise ConfigError(
+                f"target_update_period ({self.target_update_period}) must be a multiple of "
+                f"steps_per_update ({self.steps_per_update})")
+        if self.eval_num_envs > self.eval_episodes:
+            raise ConfigError(
+                f"eval_num_envs ({self.eval_num_envs}) exceeds eval_episodes "
+                f"({self.eval_episodes})")
+        return self
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+# --- presets ------------------------------------------------------------------
+NATURE = Config()
+
+# A quick vector-observation preset that solves CartPole-v1 on a laptop CPU.
+CARTPOLE = Config(
+    env_id="CartPole-v1",
+    num_envs=1,
+    total_steps=60_000,
+    warmup_steps=1_000,
+    replay_capacity=50_000,
+    batch_size=64,
+    steps_per_update=1,
+    target_update_period=500,
+    optimizer="adam",
+    learning_rate=5e-4,
+    loss="huber",
+    torso="mlp",
+    mlp_hidden=(128,),
+    head_hidden=128,
+    epsilon_end=0.02,
+    epsilon_decay_steps=15_000,
+    reward_clip=False,
+    life_loss_terminal=False,
+    noop_max=0,
+    max_episode_steps=500,
+    eval_every=10_000,
+    eval_episodes=20,
+    eval_epsilon=0.0,
+    eval_max_episode_steps=500,
+    log_every=2_000,
+    checkpoint_every=0,
+)
+
+PRESETS: dict[str, Config] = {
+    "nature": NATURE,
+    "cartpole": CARTPOLE,
+}
+
+
+def get_preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    return PRESETS[name]

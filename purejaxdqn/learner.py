@@ -1,0 +1,99 @@
+"""The train state pytree and the jitted DQN update.
+
+`update(state, batch) -> (state, metrics)` samples nothing itself: it takes a
+batch of transitions (obs, action, reward, discount, next_obs, weight),
+takes one optimizer step on the TD loss against the frozen target params, then
+applies the configured target update.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+
+from purejaxdqn import losses, targets
+from purejaxdqn.config import Config
+from purejaxdqn.networks import Network
+from purejaxdqn.target_updates import TargetUpdate
+
+
+@flax.struct.dataclass
+class TrainState:
+    params: Any
+    target_params: Any
+    opt_state: Any
+    key: jax.Array
+    steps: jax.Array  # agent steps taken, all envs
+    updates: jax.Array  # gradient updates taken
+
+
+class Transitions(NamedTuple):
+    """What `update` consumes; the replay's batch has these fields (and more)."""
+
+    obs: jax.Array
+    action: jax.Array
+    reward: jax.Array
+    discount: jax.Array
+    next_obs: jax.Array
+    weight: jax.Array
+
+
+def init_train_state(key: jax.Array, network: Network, optimizer: optax.GradientTransformation,
+                     example_obs: jax.Array) -> TrainState:
+    init_key, key = jax.random.split(key)
+    params = network.init(init_key, example_obs)
+    return TrainState(
+        params=params,
+        # A copy, not an alias: the target must stay frozen while params change.
+        target_params=jax.tree_util.tree_map(jnp.array, params),
+        opt_state=optimizer.init(params),
+        key=key,
+        steps=jnp.zeros((), jnp.int32),
+        updates=jnp.zeros((), jnp.int32),
+    )
+
+
+def td_errors(params, target_params, batch, apply: Callable, target_kind: str) -> tuple:
+    """delta = y - Q(s, a) with y from the frozen target params (no gradient through y)."""
+    q = apply(params, batch.obs)
+    q_taken = jnp.take_along_axis(q, batch.action[:, None].astype(jnp.int32), axis=-1)[:, 0]
+    q_next_target = apply(target_params, batch.next_obs)
+    if target_kind == "double":
+        q_next_online = apply(params, batch.next_obs)
+        y = targets.double_q_target(batch.reward, batch.discount, q_next_target, q_next_online)
+    else:
+        y = targets.q_learning_target(batch.reward, batch.discount, q_next_target)
+    return jax.lax.stop_gradient(y) - q_taken, q
+
+
+def make_update(config: Config, network: Network, optimizer: optax.GradientTransformation,
+                target_update: TargetUpdate) -> Callable:
+    """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan."""
+
+    def loss_fn(params, target_params, batch):
+        delta, q = td_errors(params, target_params, batch, network.apply, config.target)
+        return losses.td_loss(delta, batch.weight, config.loss), (delta, q)
+
+    def update(state: TrainState, batch) -> tuple[TrainState, dict]:
+        (loss, (delta, q)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state.params, state.target_params, batch)
+        step_updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, step_updates)
+        updates = state.updates + 1
+        target_params = target_update.apply(params, state.target_params, updates)
+        metrics = {
+            "loss": loss,
+            "q_mean": q.mean(),
+            "td_abs_mean": jnp.abs(delta).mean(),
+            "td_abs_max": jnp.abs(delta).max(),
+            "td_abs": jnp.abs(delta),  # per sample, for prioritized replay
+        }
+        new_state = state.replace(params=params, target_params=target_params,
+                                  opt_state=opt_state, updates=updates)
+        return new_state, metrics
+
+    return update

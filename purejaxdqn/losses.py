@@ -1,0 +1,33 @@
+"""TD losses over a batch of TD errors delta = y - Q(s, a).
+
+Reduction: the **mean** over the batch, weighted by importance weights
+(all ones for uniform replay). A mean gives gradients 1/B of DeepMind's summed
+gradient; `optimizers.nature_rmsprop` compensates by using eps = 0.01 / B**2 so
+the update equals DeepMind's exactly (see its docstring).
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def huber(delta: jax.Array, threshold: float = 1.0) -> jax.Array:
+    """Elementwise: 0.5 d^2 if |d| <= k else k (|d| - 0.5 k).
+
+    Its gradient w.r.t. d is clip(d, -k, k): Nature's "error clipping".
+    """
+    abs_delta = jnp.abs(delta)
+    quadratic = jnp.minimum(abs_delta, threshold)
+    return 0.5 * quadratic**2 + threshold * (abs_delta - quadratic)
+
+
+def squared(delta: jax.Array) -> jax.Array:
+    """Elementwise 0.5 d^2 (gradient d, unclipped)."""
+    return 0.5 * delta**2
+
+
+ELEMENTWISE = {"huber": huber, "mse": squared}
+
+
+def td_loss(delta: jax.Array, weight: jax.Array, kind: str = "huber") -> jax.Array:
+    """mean_i weight_i * loss(delta_i)."""
+    return jnp.mean(weight * ELEMENTWISE[kind](delta))

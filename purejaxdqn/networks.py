@@ -1,0 +1,116 @@
+"""Q-networks: a torso (Nature CNN or MLP) and a head (plain or dueling).
+
+A network is a `Network(init, apply)` pair of pure functions:
+`params = init(key, example_obs)`, `q = apply(params, obs)` with q of shape (B, |A|).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from purejaxdqn.config import Config
+
+
+class Network(NamedTuple):
+    init: Callable[[jax.Array, jax.Array], Any]
+    apply: Callable[[Any, jax.Array], jax.Array]
+
+
+class NatureTorso(nn.Module):
+    """Mnih et al. (2015): 32x8x8/4, 64x4x4/2, 64x3x3/1, ReLU, VALID padding.
+
+    Takes uint8 frames (B, stack, 84, 84) as envpool gives them (channels first)
+    and scales to [0, 1] inside, so the replay stores bytes, not floats.
+    """
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0  # NCHW -> NHWC
+        # Flax defaults to SAME padding; Nature used VALID (7x7x64 = 3136 features).
+        x = nn.relu(nn.Conv(32, (8, 8), strides=(4, 4), padding="VALID")(x))
+        x = nn.relu(nn.Conv(64, (4, 4), strides=(2, 2), padding="VALID")(x))
+        x = nn.relu(nn.Conv(64, (3, 3), strides=(1, 1), padding="VALID")(x))
+        return x.reshape(x.shape[0], -1)
+
+
+class MLPTorso(nn.Module):
+    """ReLU MLP for vector observations (CartPole, LunarLander, Atari RAM)."""
+
+    hidden: Sequence[int]
+    scale: float = 1.0  # Atari RAM bytes are divided by 255 like pixels
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = obs.reshape(obs.shape[0], -1).astype(jnp.float32) * self.scale
+        for width in self.hidden:
+            x = nn.relu(nn.Dense(width)(x))
+        return x
+
+
+class QHead(nn.Module):
+    """Plain head: Dense(hidden) -> ReLU -> Dense(|A|)."""
+
+    num_actions: int
+    hidden: int
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> jax.Array:
+        return nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
+
+
+class DuelingHead(nn.Module):
+    """Wang et al. (2016): Q(s,a) = V(s) + A(s,a) - mean_a' A(s,a').
+
+    Value and advantage streams each get their own hidden layer.
+    """
+
+    num_actions: int
+    hidden: int
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> jax.Array:
+        value = nn.Dense(1)(nn.relu(nn.Dense(self.hidden)(features)))
+        advantage = nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
+        return dueling_aggregate(value, advantage)
+
+
+def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
+    """Q = V + (A - mean_a A); value (B, 1), advantage (B, |A|)."""
+    return value + advantage - advantage.mean(axis=-1, keepdims=True)
+
+
+class QNetwork(nn.Module):
+    torso: nn.Module
+    head: nn.Module
+
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        return self.head(self.torso(obs))
+
+
+def resolve_torso(config: Config, obs_shape: Sequence[int]) -> str:
+    """'auto' means the Nature CNN for image stacks (C, H, W), an MLP otherwise."""
+    if config.torso != "auto":
+        return config.torso
+    return "nature_cnn" if len(obs_shape) == 3 else "mlp"
+
+
+def make_network(config: Config, num_actions: int, obs_shape: Sequence[int],
+                 obs_dtype: Any = jnp.float32) -> Network:
+    """Build the Q-network the config asks for, for observations of `obs_shape` (no batch)."""
+    kind = resolve_torso(config, obs_shape)
+    if kind == "nature_cnn":
+        torso = NatureTorso()
+    else:
+        scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
+        torso = MLPTorso(hidden=tuple(config.mlp_hidden), scale=scale)
+    head_cls = DuelingHead if config.dueling else QHead
+    module = QNetwork(torso=torso, head=head_cls(num_actions=num_actions, hidden=config.head_hidden))
+    return Network(init=module.init, apply=module.apply)
+
+
+def param_count(params: Any) -> int:
+    return sum(int(x.size) for x in jax.tree_util.tree_leaves(params))

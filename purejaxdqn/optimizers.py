@@ -1,0 +1,32 @@
+"""Optimizers built on optax."""
+
+import optax
+
+from purejaxdqn.config import Config
+
+
+def nature_rmsprop(learning_rate: float = 2.5e-4, decay: float = 0.95,
+                   min_sq_grad: float = 0.01, batch_size: int = 32) -> optax.GradientTransformation:
+    """DeepMind's RMSProp, for a loss that is the *mean* over `batch_size` samples.
+
+    DeepMind (dw = gradient summed over the batch):
+        g  = decay g  + (1 - decay) dw
+        g2 = decay g2 + (1 - decay) dw^2
+        w -= lr dw / sqrt(g2 - g^2 + min_sq_grad)
+    This is optax's centered RMSProp with eps inside the sqrt and no momentum.
+    With a mean loss every gradient is dw / B, so g and g2 shrink by B and B^2;
+    using eps = min_sq_grad / B^2 makes the step identical to the summed form.
+    """
+    return optax.rmsprop(learning_rate, decay=decay, eps=min_sq_grad / batch_size**2,
+                         centered=True, eps_in_sqrt=True, initial_scale=0.0)
+
+
+def adam(learning_rate: float = 1e-4, eps: float = 1e-8) -> optax.GradientTransformation:
+    return optax.adam(learning_rate, eps=eps)
+
+
+def make_optimizer(config: Config) -> optax.GradientTransformation:
+    if config.optimizer == "nature_rmsprop":
+        return nature_rmsprop(config.learning_rate, config.rmsprop_decay,
+                              config.rmsprop_min_sq_grad, config.batch_size)
+    return adam(config.learning_rate, config.adam_eps)

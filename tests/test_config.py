@@ -1,0 +1,53 @@
+import pytest
+
+from purejaxdqn.config import CARTPOLE, NATURE, PRESETS, Config, ConfigError
+
+
+def test_nature_defaults_in_agent_steps():
+    c = NATURE
+    assert (c.batch_size, c.replay_capacity, c.target_update_period) == (32, 1_000_000, 10_000)
+    assert (c.warmup_steps, c.epsilon_decay_steps, c.total_steps) == (50_000, 1_000_000, 12_500_000)
+    assert (c.steps_per_update, c.gamma, c.learning_rate) == (4, 0.99, 2.5e-4)
+    assert c.target_update_period_updates == 2_500
+
+
+def test_presets_validate():
+    for config in PRESETS.values():
+        config.validate()
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"learning_rate": -1e-4}, "learning_rate must be positive"),
+    ({"batch_size": 2_000_000}, "larger than replay_capacity"),
+    ({"warmup_steps": 16}, "warmup_steps (16) must be at least batch_size"),
+    ({"gamma": 1.5}, "gamma must be in [0, 1]"),
+    ({"n_step": 11}, "n_step must be in 1..10"),
+    ({"n_step": 0}, "n_step must be positive"),
+    ({"num_envs": 0}, "num_envs must be positive"),
+    ({"num_envs": 3}, "must be a multiple of num_envs"),
+    ({"num_envs": 6, "replay_capacity": 600_000}, "must divide one another"),
+    ({"epsilon_end": 1.2}, "epsilon_end must be in [0, 1]"),
+    ({"target": "triple"}, "target must be one of"),
+    ({"loss": "l1"}, "loss must be one of"),
+    ({"optimizer": "sgd"}, "optimizer must be one of"),
+    ({"replay": "fifo"}, "replay must be one of"),
+    ({"target_update_period": 10_001}, "multiple of steps_per_update"),
+    ({"soft_tau": 0.0}, "soft_tau must be in (0, 1]"),
+    ({"warmup_steps": 2_000_000}, "exceeds replay_capacity"),
+    ({"total_steps": 10_000}, "must be below total_steps"),
+    ({"eval_episodes": 0}, "eval_episodes must be positive"),
+    ({"mlp_hidden": (64, 0)}, "mlp_hidden sizes must be positive"),
+    ({"eval_num_envs": 40}, "exceeds eval_episodes"),
+])
+def test_each_impossible_value_has_a_clear_error(changes, fragment):
+    with pytest.raises(ConfigError) as info:
+        NATURE.replace(**changes).validate()
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_round_trip_through_dict():
+    assert Config.from_dict(CARTPOLE.to_dict()) == CARTPOLE
+    with pytest.raises(ConfigError, match="unknown config field"):
+        Config.from_dict({"batchsize": 3})

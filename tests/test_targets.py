@@ -1,0 +1,34 @@
+import jax.numpy as jnp
+import numpy as np
+
+from purejaxdqn.targets import double_q_target, q_learning_target
+
+GAMMA = 0.99
+# Four transitions: ordinary, terminal (discount 0), truncated (still bootstraps,
+# discount gamma), life lost with life-loss-as-terminal (discount 0).
+REWARD = jnp.array([1.0, -1.0, 0.5, 0.0])
+DISCOUNT = jnp.array([GAMMA, 0.0, GAMMA, 0.0])
+Q_NEXT_TARGET = jnp.array([[1.0, 3.0], [5.0, 2.0], [-2.0, -1.0], [7.0, 8.0]])
+Q_NEXT_ONLINE = jnp.array([[9.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+
+
+def test_q_learning_target_by_hand():
+    expected = [1.0 + 0.99 * 3.0, -1.0, 0.5 + 0.99 * -1.0, 0.0]
+    np.testing.assert_allclose(q_learning_target(REWARD, DISCOUNT, Q_NEXT_TARGET), expected,
+                               rtol=1e-6)
+
+
+def test_double_q_target_by_hand():
+    # online argmax picks actions [0, 1, 1, 0]; evaluate them with the target net
+    expected = [1.0 + 0.99 * 1.0, -1.0, 0.5 + 0.99 * -1.0, 0.0]
+    np.testing.assert_allclose(
+        double_q_target(REWARD, DISCOUNT, Q_NEXT_TARGET, Q_NEXT_ONLINE), expected, rtol=1e-6)
+
+
+def test_n_step_target_takes_precomputed_return():
+    # 3-step return r1 + g r2 + g^2 r3 = 1 + 0.99*0 + 0.9801*2, bootstrapped with g^3
+    reward = jnp.array([1.0 + 0.9801 * 2.0])
+    discount = jnp.array([GAMMA**3])
+    expected = 1.0 + 0.9801 * 2.0 + GAMMA**3 * 4.0
+    np.testing.assert_allclose(q_learning_target(reward, discount, jnp.array([[4.0, -4.0]])),
+                               [expected], rtol=1e-6)

@@ -1,0 +1,3 @@
+from purejaxdqn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Command line: `purejaxdqn train|presets` (also `python -m purejaxdqn`).
+
+Every Config field is a flag (`--total-steps 100000`, `--dueling true`);
+`--game`/`--env` name the environment. Bad input exits with code 2 and one
+line on stderr before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
+
+RESERVED = {"env_id"}  # spelled --game / --env
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def _parse_ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def _field_type(field: dataclasses.Field):
+    default = field.default
+    if isinstance(default, bool):
+        return _parse_bool
+    if isinstance(default, tuple):
+        return _parse_ints
+    return type(default)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit code 2
+        print(f"purejaxdqn: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="purejaxdqn", description="Nature DQN in pure JAX.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    train = sub.add_parser("train", help="train (or resume) a DQN run")
+    train.add_argument("--preset", default="nature", help=f"one of {', '.join(PRESETS)}")
+    train.add_argument("--game", "--env", dest="env_id", default=None,
+                       help="Atari game (Breakout, Pong-v5, Breakout-ram) or CartPole-v1")
+    train.add_argument("--run-dir", default=None, help="where logs and checkpoints go")
+    train.add_argument("--resume", default=None, metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR from its checkpoint")
+    train.add_argument("--exact-resume", action="store_true",
+                       help="on resume, replay the recorded actions to restore the games exactly")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group = train.add_argument_group("config fields (default: the preset's value)")
+    for field in dataclasses.fields(Config):
+        if field.name in RESERVED:
+            continue
+        group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
+                           type=_field_type(field), default=None)
+    sub.add_parser("presets", help="print the named presets")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(Config)}
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
+    """Resolve and check everything; raise ConfigError before anything is written."""
+    from purejaxdqn.envs import resolve_env_id
+
+    if args.resume:
+        run_dir = args.resume
+        config_path = os.path.join(run_dir, "config.json")
+        if not os.path.isdir(run_dir):
+            raise ConfigError(f"resume directory {run_dir} does not exist")
+        if not os.path.exists(config_path):
+            raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
+        from purejaxdqn import checkpoint
+
+        if not checkpoint.exists(run_dir):
+            raise ConfigError(f"{run_dir} has no checkpoint to resume from")
+        with open(config_path) as f:
+            try:
+                config = Config.from_dict(json.load(f))
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
+        config = config.replace(**_overrides(args))
+        resume = True
+    else:
+        config = get_preset(args.preset).replace(**_overrides(args))
+        if args.env_id:
+            config = config.replace(env_id=args.env_id)
+        run_dir = args.run_dir or os.path.join(
+            "runs", f"{config.env_id}-seed{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if os.path.exists(os.path.join(run_dir, "checkpoint")):
+            raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir} "
+                              "or choose another --run-dir")
+        resume = False
+    config.validate()
+    resolve_env_id(config.env_id)
+    return config, run_dir, resume
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "presets":
+        for name, preset in PRESETS.items():
+            changed = {k: v for k, v in preset.to_dict().items()
+                       if v != getattr(Config(), k)}
+            print(f"{name}: {json.dumps(changed) if changed else '(Nature DQN defaults)'}")
+        return 0
+    if args.command != "train":
+        parser.print_help()
+        return 2
+    try:
+        config, run_dir, resume = _prepare_train(args)
+    except ConfigError as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return 2
+
+    from purejaxdqn.checkpoint import CheckpointError
+    from purejaxdqn.train import train
+
+    try:
+        summary = train(config, run_dir, resume=resume, exact_resume=args.exact_resume,
+                        progress=not args.no_progress)
+    except CheckpointError as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return 2
+    if summary["stopped_by"]:
+        print(f"stopped by {summary['stopped_by']} at {summary['steps']:,} steps; "
+              f"checkpoint saved. Continue with: purejaxdqn train --resume {run_dir}")
+    else:
+        final = summary["final_eval"]
+        print(f"done: {summary['steps']:,} steps, final eval mean score "
+              f"{final['score_mean']:.1f}; run in {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""Environments: envpool Atari with the Nature settings, Atari RAM, and vector envs.
+
+Everything the learner needs from one env iteration is an `EnvStep` of numpy
+arrays. The wrapper turns envpool's auto-reset and lives counter into the
+explicit flags the replay buffer stores (see `replay.Timestep`):
+
+* `reset`: this observation came from an auto-reset step (envpool ignored the
+  previous action), detected by `elapsed_step == 0`;
+* `first`: the frame stack restarts here (same as `reset`: we run envpool with
+  `episodic_life=False`, so resets only happen at real game ends);
+* `life_lost`: the lives counter dropped on this step. The game goes on and the
+  frame stack continues; the learner may cut its bootstrap here.
+
+Scores are tracked per full game from the unclipped reward.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from purejaxdqn.config import Config, ConfigError
+
+# envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
+warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
+
+VECTOR_ENVS = ("CartPole-v1", "CartPole-v0", "Acrobot-v1", "MountainCar-v0",
+               "LunarLander-v3", "LunarLander-v2")
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    kind: str  # "atari" (pixels), "atari_ram" (128 RAM bytes), or "vector"
+    envpool_id: str
+    game: str  # Atari game name for the score table, else the env id
+    num_actions: int
+    obs_shape: tuple[int, ...]  # one agent observation (no batch axis)
+    obs_dtype: type
+    frame_stack: int  # stacked frames the replay must rebuild (1: no stacking)
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        """What the replay stores per step: one frame, or the whole vector obs."""
+        return self.obs_shape[1:] if self.frame_stack > 1 else self.obs_shape
+
+
+class EnvStep(NamedTuple):
+    obs: np.ndarray  # [N, *obs_shape], what the agent acts on
+    frame: np.ndarray  # [N, *frame_shape], what the replay stores
+    reward: np.ndarray  # [N] float32, unclipped
+    terminated: np.ndarray  # [N] bool: real end of game
+    truncated: np.ndarray  # [N] bool: time limit
+    life_lost: np.ndarray  # [N] bool
+    first: np.ndarray  # [N] bool
+    reset: np.ndarray  # [N] bool
+    episode_return: np.ndarray  # [N] float: raw score of the game that just ended (NaN otherwise)
+    episode_length: np.ndarray  # [N] int: its length in agent steps (0 otherwise)
+
+
+@functools.lru_cache(maxsize=1)
+def _envpool_ids() -> tuple[str, ...]:
+    import envpool
+
+    return tuple(envpool.list_all_envs())
+
+
+@functools.lru_cache(maxsize=1)
+def atari_games() -> tuple[str, ...]:
+    """Game names as envpool registers them ("Breakout" for "Breakout-v5")."""
+    from envpool.atari.registration import atari_game_list
+
+    camel = ("".join(part.capitalize() for part in g.split("_")) for g in atari_game_list)
+    return tuple(sorted(g for g in camel if f"{g}-v5" in _envpool_ids()))
+
+
+def resolve_env_id(env_id: str) -> tuple[str, str, str]:
+    """Map a user name to (kind, envpool id, game); raise ConfigError with close matches.
+
+    Accepts "Breakout", "breakout", "Breakout-v5", "Breakout-ram", "CartPole-v1", ...
+    """
+    name = env_id.strip()
+    ram = False
+    for suffix in ("-ram-v5", "-ram"):
+        if name.lower().endswith(suffix):
+            name, ram = name[: -len(suffix)], True
+    if name in VECTOR_ENVS and name in _envpool_ids() and not ram:
+        return "vector", name, name
+    game = name[:-3] if name.endswith("-v5") else name
+    by_lower = {g.lower(): g for g in atari_games()}
+    if game.lower() in by_lower:
+        game = by_lower[game.lower()]
+        return ("atari_ram" if ram else "atari"), f"{game}-v5", game
+    known = list(atari_games()) + [v for v in VECTOR_ENVS if v in _envpool_ids()]
+    close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.5)
+    close += [k for k in known if env_id.lower() in k.lower() and k not in close][:3]
+    hint = f"; did you mean {', '.join(close[:3])}?" if close else \
+        "; try an Atari game name like Breakout or Pong, or CartPole-v1"
+    raise ConfigError(f"unknown environment {env_id!r}{hint}")
+
+
+def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, seed: int,
+                  max_episode_steps: int):
+    import envpool
+
+    kwargs = dict(env_type="gymnasium", num_envs=num_envs, seed=seed)
+    if kind != "vector":
+        kwargs.update(
+            episodic_life=False,  # we detect lives ourselves: no extra resets mid-game
+            reward_clip=False,  # clipping happens in the learner; scores stay raw
+            noop_max=max(config.noop_max, 1),  # envpool needs >= 1 (1 means no no-ops)
+            repeat_action_probability=config.sticky_action_prob,
+            full_action_space=config.full_action_space,
+            use_fire_reset=config.fire_reset,
+            max_episode_steps=max_episode_steps,
+        )
+    else:
+        kwargs.update(max_episode_steps=max_episode_steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return envpool.make(envpool_id, **kwargs)
+
+
+class VecEnv:
+    """A batch of envpool envs behind a send/recv interface.
+
+    `send(actions)` starts the step on envpool's threads and returns at once, so
+    the caller can dispatch device work before `recv()` collects the result.
+    """
+
+    def __init__(self, config: Config, num_envs: int, seed: int, max_episode_steps: int):
+        self.kind, envpool_id, self.game = resolve_env_id(config.env_id)
+        self.num_envs = num_envs
+        self._env = _make_envpool(config, envpool_id, self.kind, num_envs, seed,
+                                  max_episode_steps)
+        space = self._env.observation_space
+        if self.kind == "atari_ram":
+            obs_shape, obs_dtype, stack = (128,), np.uint8, 1
+        elif self.kind == "atari":
+            obs_shape, obs_dtype, stack = tuple(space.shape), np.uint8, space.shape[0]
+        else:
+            obs_shape, obs_dtype, stack = tuple(space.shape), np.float32, 1
+        self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
+                            obs_shape, obs_dtype, stack)
+        self._lives = np.zeros(num_envs, np.int64)
+        self._returns = np.zeros(num_envs, np.float64)
+        self._lengths = np.zeros(num_envs, np.int64)
+        self._env_ids = np.arange(num_envs, dtype=np.int32)
+
+    def reset(self) -> EnvStep:
+        obs, info = self._env.reset()
+        zeros = np.zeros(self.num_envs, bool)
+        return self._to_step(obs, np.zeros(self.num_envs, np.float32), zeros, zeros, info)
+
+    def send(self, actions: np.ndarray) -> None:
+        self._env.send(np.asarray(actions, np.int32), self._env_ids)
+
+    def recv(self) -> EnvStep:
+        obs, reward, terminated, truncated, info = self._env.recv()
+        return self._to_step(obs, reward, terminated, truncated, info)
+
+    def step(self, actions: np.ndarray) -> EnvStep:
+        self.send(actions)
+        return self.recv()
+
+    def close(self) -> None:
+        self._env.close()
+
+    def _to_step(self, obs, reward, terminated, truncated, info) -> EnvStep:
+        reset = np.asarray(info["elapsed_step"]) == 0
+        terminated = np.asarray(terminated, bool)
+        truncated = np.asarray(truncated, bool) & ~terminated
+        reward = np.asarray(reward, np.float32)
+        if self.kind == "vector":
+            life_lost = np.zeros(self.num_envs, bool)
+        else:
+            lives = np.asarray(info["lives"])
+            life_lost = (lives < self._lives) & ~reset
+            self._lives = lives
+        if self.kind == "atari_ram":
+            obs = np.asarray(info["ram"], np.uint8)
+        frame = obs[:, -1] if self.kind == "atari" else obs  # newest frame of the stack
+        # Raw per-game score and length; reset steps start a new game at 0.
+        self._returns = np.where(reset, 0.0, self._returns + reward)
+        self._lengths = np.where(reset, 0, self._lengths + 1)
+        done = terminated | truncated
+        episode_return = np.where(done, self._returns, np.nan)
+        episode_length = np.where(done, self._lengths, 0)
+        return EnvStep(obs, frame, reward, terminated, truncated, life_lost, reset.copy(),
+                       reset, episode_return, episode_length)
+
+
+def make_env(config: Config, seed: int | None = None) -> VecEnv:
+    """The training env: `config.num_envs` envs, training time limit."""
+    return VecEnv(config, config.num_envs, config.seed if seed is None else seed,
+                  config.max_episode_steps)
+
+
+def make_eval_env(config: Config, num_envs: int, seed: int) -> VecEnv:
+    """Nature evaluation env: same game settings, 18,000-frame (4,500-step) cap."""
+    return VecEnv(config, num_envs, seed, config.eval_max_episode_steps)

@@ -1,0 +1,78 @@
+import json
+import os
+
+import jax
+import numpy as np
+
+from purejaxdqn import checkpoint
+from purejaxdqn.config import CARTPOLE, NATURE
+from purejaxdqn.runlog import read_jsonl
+from purejaxdqn.train import train
+
+ATARI_SMOKE = NATURE.replace(
+    env_id="Pong", num_envs=4, total_steps=3_000, warmup_steps=500, replay_capacity=2_000,
+    target_update_period=400, epsilon_decay_steps=1_000, eval_every=1_500, eval_episodes=2,
+    eval_max_episode_steps=100, log_every=500, checkpoint_every=1_000, checkpoint_replay=True)
+
+
+def learner_leaves(run_dir, config):
+    from purejaxdqn.agent import make_agent
+    from purejaxdqn.envs import make_env
+
+    env = make_env(config)
+    agent = make_agent(config, env.spec)
+    env.close()
+    template = agent.init(jax.random.PRNGKey(0))
+    learner, _, host, _ = checkpoint.load(run_dir, template.learner, None)
+    return learner, host
+
+
+def test_atari_smoke_warmup_learn_target_eval_checkpoint_resume(tmp_path):
+    run = str(tmp_path / "pong")
+    first = train(ATARI_SMOKE, run, progress=False, stop_after_steps=2_000)
+    assert first["stopped_by"] == "stop_after_steps" and first["steps"] == 2_000
+    learner, host = learner_leaves(run, ATARI_SMOKE)
+    assert int(learner.steps) == 2_000
+    # 1,500 learning steps at one update per 4 agent steps; 2 target copies at 100 updates
+    assert int(learner.updates) == (2_000 - 500) // 4
+    metrics = read_jsonl(os.path.join(run, "metrics.jsonl"))
+    assert metrics[-1]["loss"] > 0 and np.isfinite(metrics[-1]["q_mean"])
+    assert [e["step"] for e in read_jsonl(os.path.join(run, "eval.jsonl"))] == [1_500]
+
+    second = train(ATARI_SMOKE, run, resume=True, progress=False)
+    assert second["stopped_by"] is None and second["steps"] == 3_000
+    learner, _ = learner_leaves(run, ATARI_SMOKE)
+    assert int(learner.steps) == 3_000 and int(learner.updates) == (3_000 - 500) // 4
+    evals = read_jsonl(os.path.join(run, "eval.jsonl"))
+    assert [e["step"] for e in evals] == [1_500, 3_000]
+    assert evals[-1]["episodes"] == 2 and "human_normalized" in evals[-1]
+    with open(os.path.join(run, "config.json")) as f:
+        assert json.load(f)["env_id"] == "Pong"
+    assert os.path.getsize(os.path.join(run, "episodes.csv")) > 0
+
+
+def test_resume_is_bitwise_deterministic_with_replay_checkpointed(tmp_path):
+    config = CARTPOLE.replace(total_steps=3_000, warmup_steps=500, eval_every=0,
+                              checkpoint_every=0, checkpoint_replay=True, eval_episodes=2)
+    whole, halves = str(tmp_path / "whole"), str(tmp_path / "halves")
+    train(config, whole, progress=False)
+    train(config, halves, progress=False, stop_after_steps=1_500)
+    train(config, halves, resume=True, exact_resume=True, progress=False)
+    a, _ = learner_leaves(whole, config)
+    b, _ = learner_leaves(halves, config)
+    assert int(a.steps) == int(b.steps) == 3_000
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    import pytest
+
+    config = CARTPOLE.replace(total_steps=1_200, warmup_steps=500, eval_every=0,
+                              eval_episodes=1)
+    run = str(tmp_path / "run")
+    train(config, run, progress=False)
+    with open(os.path.join(run, "checkpoint", "learner.msgpack"), "wb") as f:
+        f.write(b"not a checkpoint")
+    with pytest.raises(checkpoint.CheckpointError, match="unreadable"):
+        train(config.replace(total_steps=2_000), run, resume=True, progress=False)

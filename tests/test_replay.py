@@ -1,0 +1,413 @@
+"""Tests for purejaxdqn.replay against a naive reference that keeps every
+env's whole history and rebuilds stacks with an envpool-style deque."""
+
+from __future__ import annotations
+
+import collections
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from purejaxdqn.replay import Timestep, _descend, make_replay, state_bytes
+
+# --- stream of env iterations with unique frame ids ----------------------------
+
+
+def _encode(ids: np.ndarray, frame_stack: int) -> np.ndarray:
+    """Pixel-like uint8 [2,2] frames for stacked tests, float32 [3] vectors otherwise."""
+    if frame_stack > 1:
+        return ids[:, None].astype(np.uint32).view(np.uint8).reshape(-1, 2, 2)
+    return np.stack([ids, ids * 0.5, -ids], axis=1).astype(np.float32)
+
+
+def _decode(obs: np.ndarray, frame_stack: int) -> np.ndarray:
+    """Frame ids: [B, S] for stacked obs, [B] for vector obs."""
+    obs = np.asarray(obs)
+    if frame_stack > 1:
+        flat = obs.reshape(*obs.shape[:-2], 4).astype(np.int64)
+        return flat @ (256 ** np.arange(4))
+    return obs[..., 0].astype(np.int64)
+
+
+class Stream:
+    """Random episodes for N envs: terminations, truncations, life losses,
+    envpool auto-resets (reset=first=True, reward 0) and envpool
+    ``episodic_life``-style life losses (terminated=True, then the game goes on
+    with the stack kept)."""
+
+    def __init__(self, num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue):
+        self.n, self.s = num_envs, frame_stack
+        self.rng = np.random.default_rng(seed)
+        self.p = (p_term, p_trunc, p_life, p_continue)
+        self.t = 0
+        self.ended = np.zeros(num_envs, bool)  # previous step ended the episode: auto-reset next
+        self.go_on = np.zeros(num_envs, bool)  # ...unless it was an episodic-life loss
+
+    def next(self) -> dict[str, np.ndarray]:
+        n, rng = self.n, self.rng
+        p_term, p_trunc, p_life, p_continue = self.p
+        ids = self.t * n + np.arange(n) + 1
+        if self.t == 0:
+            first, reset = np.ones(n, bool), np.zeros(n, bool)
+        else:
+            reset = self.ended & ~self.go_on
+            first = reset.copy()
+        terminated = (rng.random(n) < p_term) & ~reset
+        truncated = (rng.random(n) < p_trunc) & ~reset
+        life_lost = ((rng.random(n) < p_life) | (terminated & (rng.random(n) < 0.5))) & ~reset
+        reward = np.where(reset | (self.t == 0), 0.0, rng.integers(-2, 3, n)).astype(np.float32)
+        self.ended = terminated | truncated
+        self.go_on = terminated & ~truncated & life_lost & (rng.random(n) < p_continue)
+        self.t += 1
+        return dict(
+            ids=ids,
+            obs=_encode(ids, self.s),
+            action=rng.integers(0, 6, n).astype(np.int32),
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            life_lost=life_lost,
+            first=first,
+            reset=reset,
+        )
+
+
+def _timestep(step: dict) -> Timestep:
+    return Timestep(**{k: v for k, v in step.items() if k != "ids"})
+
+
+# --- naive reference ----------------------------------------------------------------
+
+
+class Reference:
+    """Keeps every timestep; valid transitions computed by the rules, from scratch."""
+
+    def __init__(self, capacity, num_envs, frame_stack, n_step, gamma, life_loss_terminal):
+        self.c, self.n_envs, self.s, self.n = capacity, num_envs, frame_stack, n_step
+        self.gamma, self.llt = gamma, life_loss_terminal
+        self.hist = [[] for _ in range(num_envs)]  # per env: list of (step fields, stack ids, stack times)
+        self.deques = [collections.deque(maxlen=frame_stack) for _ in range(num_envs)]
+
+    def add(self, step: dict) -> None:
+        for e in range(self.n_envs):
+            d, t = self.deques[e], len(self.hist[e])
+            if step["first"][e]:
+                d.clear()
+                d.extend([(int(step["ids"][e]), t)] * self.s)
+            else:
+                d.append((int(step["ids"][e]), t))
+            self.hist[e].append(({k: v[e] for k, v in step.items()}, tuple(i for i, _ in d), min(t for _, t in d)))
+
+    def valid(self) -> dict[int, tuple]:
+        """{flat leaf index: (obs ids, action, R, discount, next obs ids)}."""
+        out = {}
+        for e, h in enumerate(self.hist):
+            T = len(h)
+            lo = T - min(T, self.c)  # oldest time still in the ring
+            for j in range(lo, T - self.n):
+                if h[j + 1][0]["reset"] or h[j][2] < lo:
+                    continue
+                R, disc = 0.0, None
+                for m in range(1, self.n + 1):
+                    f = h[j + m][0]
+                    R += self.gamma ** (m - 1) * float(f["reward"])
+                    if f["terminated"] or (self.llt and f["life_lost"]):
+                        disc = 0.0
+                    elif f["truncated"] or m == self.n:
+                        disc = self.gamma**m
+                    if disc is not None:
+                        break
+                out[(j % self.c) * self.n_envs + e] = (h[j][1], int(h[j][0]["action"]), R, disc, h[j + m][1])
+        return out
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _replay(capacity, num_envs, batch_size, frame_stack, n_step, life_loss_terminal=True, prioritized=False):
+    return make_replay(
+        capacity,
+        num_envs,
+        batch_size,
+        frame_stack=frame_stack,
+        n_step=n_step,
+        gamma=0.9,
+        life_loss_terminal=life_loss_terminal,
+        prioritized=prioritized,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _many_samples(replay):
+    """Jitted: many independent batches at once (one per key)."""
+    return jax.jit(jax.vmap(replay.sample_fn, in_axes=(None, 0, None)))
+
+
+def _check_tree(state, ref_valid, uniform=True):
+    tree = np.asarray(state.tree)
+    half = tree.size // 2
+    np.testing.assert_allclose(tree[1:half], tree[2:half * 2:2] + tree[3:half * 2:2], rtol=1e-6)
+    nonzero = set(np.flatnonzero(np.asarray(state.priority)).tolist())
+    assert nonzero == set(ref_valid), (sorted(nonzero), sorted(ref_valid))
+    assert int(state.num_valid) == len(ref_valid)
+    if uniform:
+        assert tree[1] == len(ref_valid)
+
+
+def _check_batch(batch, ref_valid, frame_stack):
+    batch = jax.device_get(batch)
+    obs, nxt = _decode(batch.obs, frame_stack), _decode(batch.next_obs, frame_stack)
+    for b, i in enumerate(batch.index.tolist()):
+        assert i in ref_valid, f"sampled invalid leaf {i}"
+        ids, action, R, disc, next_ids = ref_valid[i]
+        assert tuple(np.atleast_1d(obs[b]).tolist()) == ids
+        assert tuple(np.atleast_1d(nxt[b]).tolist()) == next_ids
+        assert batch.action[b] == action
+        np.testing.assert_allclose(batch.reward[b], R, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(batch.discount[b], disc, rtol=1e-6)
+    if frame_stack == 1:
+        assert batch.obs.ndim == 2  # [B, D]: no stack axis
+
+
+def _fill(replay, state, stream, steps, ref=None):
+    for _ in range(steps):
+        step = stream.next()
+        state = replay.add(state, _timestep(step))
+        if ref is not None:
+            ref.add(step)
+    return state
+
+
+# --- property test ---------------------------------------------------------------
+
+CONFIGS = [  # (capacity_per_env, num_envs, frame_stack, n_step, life_loss_terminal)
+    (9, 3, 4, 1, True),
+    (11, 2, 4, 3, True),
+    (7, 3, 1, 1, True),
+    (13, 2, 1, 3, True),
+    (10, 2, 4, 3, False),
+]
+
+
+@pytest.mark.parametrize("capacity,num_envs,frame_stack,n_step,llt", CONFIGS)
+@settings(max_examples=5, derandomize=True, deadline=None, database=None)
+@given(
+    seed=st.integers(0, 2**31),
+    p_term=st.sampled_from([0.0, 0.05, 0.2]),
+    p_trunc=st.sampled_from([0.0, 0.05, 0.2]),
+    p_life=st.sampled_from([0.0, 0.1, 0.3]),
+    p_continue=st.sampled_from([0.0, 0.5]),
+)
+def test_matches_reference(capacity, num_envs, frame_stack, n_step, llt, seed, p_term, p_trunc, p_life, p_continue):
+    batch_size = 16
+    replay = _replay(capacity, num_envs, batch_size, frame_stack, n_step, llt)
+    ref = Reference(capacity, num_envs, frame_stack, n_step, 0.9, llt)
+    stream = Stream(num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue)
+    state = replay.init(_timestep(stream.next()))  # shapes only; a fresh stream below
+    stream = Stream(num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue)
+    key = jax.random.key(seed)
+    for t in range(6 * capacity):  # several wraparounds
+        state = _fill(replay, state, stream, 1, ref)
+        valid = ref.valid()
+        _check_tree(state, valid)  # (b): tree mass exactly on the reference's valid set
+        if valid and t % 2 == 0:
+            key, sub = jax.random.split(key)
+            _check_batch(replay.sample(state, sub), valid, frame_stack)  # (a)
+
+    if valid:  # (c): every valid transition is eventually drawn
+        batches = _many_samples(replay)(state, jax.random.split(key, 64), 1.0)
+        drawn = set(np.asarray(batches.index).ravel().tolist())
+        assert drawn == set(valid)
+
+
+# --- memory ----------------------------------------------------------------------------
+
+
+def test_atari_million_fits_in_7_2_gb():
+    replay = make_replay(125_000, 8, 32)
+    example = jax.ShapeDtypeStruct((8, 84, 84), jnp.uint8)
+    shapes = jax.eval_shape(replay.init, example)
+    frames = shapes.frames.size * shapes.frames.dtype.itemsize
+    total = state_bytes(replay, example)
+    assert frames >= 7.056e9
+    assert frames <= total <= 7.2e9
+
+
+# --- determinism, donation, composition ------------------------------------------------
+
+
+def _filled(frame_stack=4, n_step=1, prioritized=False, steps=40, capacity=16, num_envs=2, batch_size=32, seed=0):
+    replay = _replay(capacity, num_envs, batch_size, frame_stack, n_step, True, prioritized)
+    stream = Stream(num_envs, frame_stack, seed, 0.05, 0.02, 0.05, 0.5)
+    state = replay.init(_timestep(Stream(num_envs, frame_stack, seed, 0, 0, 0, 0).next()))
+    ref = Reference(capacity, num_envs, frame_stack, n_step, 0.9, True)
+    state = _fill(replay, state, stream, steps, ref)
+    return replay, state, stream, ref
+
+
+def test_sample_is_deterministic_in_the_key():
+    replay, state, _, _ = _filled()
+    a = jax.device_get(replay.sample(state, jax.random.key(1)))
+    b = jax.device_get(replay.sample(state, jax.random.key(1)))
+    c = jax.device_get(replay.sample(state, jax.random.key(2)))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a.index, c.index)
+
+
+def test_add_donates_state():
+    replay, state, stream, _ = _filled()
+    new = replay.add(state, _timestep(stream.next()))
+    if not state.frames.is_deleted():
+        pytest.skip("this backend does not honour buffer donation")
+    assert state.tree.is_deleted() and state.action.is_deleted()
+    assert not new.frames.is_deleted()
+
+
+def test_composes_inside_jit_and_scan():
+    replay, state, stream, ref = _filled(steps=5)
+    steps = [stream.next() for _ in range(30)]
+    for s in steps:
+        ref.add(s)
+    stacked = jax.tree.map(lambda *x: np.stack(x), *[_timestep(s) for s in steps])
+
+    @jax.jit
+    def run(state, timesteps, key):
+        state, _ = jax.lax.scan(lambda s, ts: (replay.add(s, ts), None), state, timesteps)
+        return state, replay.sample(state, key)
+
+    state, batch = run(state, stacked, jax.random.key(0))
+    valid = ref.valid()
+    _check_tree(state, valid)
+    _check_batch(batch, valid, 4)
+
+
+def test_rejects_capacity_too_small_for_stack_and_n_step():
+    with pytest.raises(ValueError):
+        make_replay(4, 2, 8, frame_stack=4, n_step=1)
+
+
+# --- empty buffer ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prioritized", [False, True])
+def test_sampling_an_empty_buffer_returns_zero_weights(prioritized):
+    replay = _replay(8, 2, 4, 4, 3, True, prioritized)
+    stream = Stream(2, 4, 0, 0, 0, 0, 0)
+    state = replay.init(_timestep(stream.next()))
+    for _ in range(3):  # 0..2 slots written, n_step=3: nothing valid yet
+        batch = jax.block_until_ready(replay.sample(state, jax.random.key(0), 0.5))
+        assert float(state.tree[1]) == 0
+        np.testing.assert_array_equal(batch.weight, 0.0)
+        assert np.all((batch.index >= 0) & (batch.index < 16))
+        state = _fill(replay, state, stream, 1)
+
+
+def test_descent_never_enters_zero_mass():
+    """Float rounding can put u at or past a subtree's mass; the descent must
+    still end on a leaf with mass."""
+    leaves = np.array([0, 1e-3, 0, 2.5, 0, 0, 3.7, 0], np.float32)
+    tree = np.zeros(16, np.float32)
+    tree[8:] = leaves
+    for i in range(7, 0, -1):
+        tree[i] = tree[2 * i] + tree[2 * i + 1]
+    total = tree[1]
+    u = np.array([0.0, 1e-3, 2.501e-3, total, np.nextafter(total, np.float32(np.inf)), total * 1.01], np.float32)
+    leaf = np.asarray(_descend(jnp.asarray(tree), jnp.asarray(u), 3))
+    assert np.all(leaves[leaf] > 0), leaf
+    np.testing.assert_array_equal(leaf[:3], [1, 3, 3])
+
+
+# --- sampling distributions --------------------------------------------------------------
+
+
+def _chi_square(counts: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.sum((counts - expected) ** 2 / expected))
+
+
+def _chi_square_bound(dof: int) -> float:
+    """Loose upper bound (≈ p < 1e-6) on chi-square with ``dof`` degrees of freedom."""
+    return dof + 7 * np.sqrt(2 * dof)
+
+
+def test_uniform_frequencies():
+    replay, state, _, ref = _filled(steps=50)
+    valid = sorted(ref.valid())
+    batches = _many_samples(replay)(state, jax.random.split(jax.random.key(3), 400), 1.0)
+    idx = np.asarray(batches.index).ravel()
+    counts = np.bincount(idx, minlength=32)
+    assert set(np.flatnonzero(counts)) == set(valid)
+    expected = np.full(len(valid), idx.size / len(valid))
+    assert _chi_square(counts[valid], expected) < _chi_square_bound(len(valid) - 1)
+    np.testing.assert_array_equal(np.asarray(batches.weight), 1.0)
+
+
+def test_prioritized_frequencies_weights_and_updates():
+    alpha, eps, beta = 0.6, 1e-6, 0.4
+    replay, state, stream, ref = _filled(prioritized=True, steps=50)
+    valid = sorted(ref.valid())
+    rng = np.random.default_rng(0)
+
+    # Fresh transitions enter with max_priority = 1.
+    np.testing.assert_array_equal(np.asarray(state.priority)[valid], 1.0)
+
+    # Update every leaf, valid or not; invalid ones must stay 0.
+    index = np.arange(32, dtype=np.int32)
+    td = rng.uniform(0.0, 3.0, 32).astype(np.float32)
+    state = replay.update_priorities(state, index, td)
+    p = np.where(np.isin(index, valid), (np.abs(td) + eps) ** alpha, 0.0)
+    np.testing.assert_allclose(np.asarray(state.priority), p, rtol=1e-5)
+    np.testing.assert_allclose(float(state.tree[1]), p.sum(), rtol=1e-5)
+    np.testing.assert_allclose(float(state.max_priority), max(1.0, p.max()), rtol=1e-6)
+    assert int(state.num_valid) == len(valid)
+    _check_tree(state, ref.valid(), uniform=False)
+
+    # Empirical frequencies match p_i / sum p.
+    batches = _many_samples(replay)(state, jax.random.split(jax.random.key(5), 1000), beta)
+    idx = np.asarray(batches.index).ravel()
+    counts = np.bincount(idx, minlength=32)
+    assert set(np.flatnonzero(counts)) <= set(valid)
+    expected = idx.size * p[valid] / p.sum()
+    assert _chi_square(counts[valid], expected) < _chi_square_bound(len(valid) - 1)
+
+    # Importance weights: (N_valid * P(i))^-beta, normalised by the batch max.
+    batch = jax.device_get(replay.sample(state, jax.random.key(9), beta))
+    w = (len(valid) * p[batch.index] / p.sum()) ** (-beta)
+    np.testing.assert_allclose(batch.weight, w / w.max(), rtol=1e-5)
+    _check_batch(batch, ref.valid(), 4)
+
+    # Duplicate indices in one update: the largest priority wins, deterministically.
+    i, max_p = valid[0], max(1.0, p.max())
+    state = replay.update_priorities(state, np.array([i, i], np.int32), np.array([2.0, 0.5], np.float32))
+    p[i] = (2.0 + eps) ** alpha
+    max_p = max(max_p, p[i])  # max_priority only ever grows
+    np.testing.assert_allclose(float(state.max_priority), max_p, rtol=1e-6)
+    np.testing.assert_allclose(float(state.priority[i]), p[i], rtol=1e-6)
+    np.testing.assert_allclose(float(state.tree[1]), p.sum(), rtol=1e-5)
+
+    # A transition that becomes valid later enters at the current max priority.
+    before = set(ref.valid())
+    state = _fill(replay, state, stream, 1, ref)
+    fresh = set(ref.valid()) - before
+    for i in fresh:
+        np.testing.assert_allclose(float(state.priority[i]), max_p, rtol=1e-6)
+    _check_tree(state, ref.valid(), uniform=False)
+
+
+def test_prioritized_matches_reference_across_wraparounds():
+    replay, state, stream, ref = _filled(prioritized=True, n_step=3, steps=10, capacity=12, num_envs=2)
+    rng = np.random.default_rng(1)
+    key = jax.random.key(0)
+    for _ in range(60):
+        state = _fill(replay, state, stream, 1, ref)
+        key, sub = jax.random.split(key)
+        batch = replay.sample(state, sub, 0.5)
+        _check_batch(batch, ref.valid(), 4)
+        state = replay.update_priorities(state, batch.index, jnp.asarray(rng.uniform(0, 2, 32), jnp.float32))
+        _check_tree(state, ref.valid(), uniform=False)

@@ -7,6 +7,10 @@
 
 They are separate so the host can send actions to the envs *before* the
 updates run: envpool steps on its threads while the device learns.
+
+Both are `vmap`ped over a leading **seed axis**: independent agents (params,
+optimizer, replay, RNG) train side by side in one process, one per seed, each
+with its own envs. A single-seed run is the same code with an axis of size 1.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Callable, NamedTuple
 import flax
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.config import Config
@@ -49,16 +54,19 @@ class StepInput(NamedTuple):
 
 
 class Agent(NamedTuple):
-    init: Callable[[jax.Array], AgentState]
-    act: Callable[[AgentState, StepInput], tuple[AgentState, jax.Array]]
+    """Jitted functions over states with a leading seed axis [S, ...]."""
+
+    init: Callable[[jax.Array], AgentState]  # keys [S, 2] -> state
+    act: Callable[[AgentState, StepInput], tuple[AgentState, jax.Array]]  # inputs [S, N, ...]
     learn: Callable[[AgentState], tuple[AgentState, dict]]
     network: Network
     updates_per_learn: int  # gradient updates in one `learn` call
     iterations_per_learn: int  # env iterations between `learn` calls
 
 
-def step_input(env_step) -> StepInput:
-    return StepInput(*(getattr(env_step, f) for f in StepInput._fields))
+def step_input(env_steps) -> StepInput:
+    """Stack the env steps of each seed (a list of envs.EnvStep) along a seed axis."""
+    return StepInput(*(np.stack([getattr(s, f) for s in env_steps]) for f in StepInput._fields))
 
 
 def make_agent(config: Config, spec: EnvSpec) -> Agent:
@@ -125,9 +133,9 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
         return state, jax.tree_util.tree_map(jnp.mean, metrics)
 
     return Agent(
-        init=jax.jit(init),
-        act=jax.jit(act, donate_argnums=0),
-        learn=jax.jit(learn, donate_argnums=0),
+        init=jax.jit(jax.vmap(init)),
+        act=jax.jit(jax.vmap(act), donate_argnums=0),
+        learn=jax.jit(jax.vmap(learn), donate_argnums=0),
         network=network,
         updates_per_learn=updates_per_learn,
         iterations_per_learn=iterations_per_learn,

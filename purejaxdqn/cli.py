@@ -147,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stopped by {summary['stopped_by']} at {summary['steps']:,} steps; "
               f"checkpoint saved. Continue with: purejaxdqn train --resume {run_dir}")
     else:
-        final = summary["final_eval"]
-        print(f"done: {summary['steps']:,} steps, final eval mean score "
-              f"{final['score_mean']:.1f}; run in {run_dir}")
+        means = ", ".join(f"{m:.1f}" for m in summary["final_eval"]["score_mean"])
+        print(f"done: {summary['steps']:,} steps, final eval mean score {means} "
+              f"(seeds {', '.join(map(str, summary['seeds']))}); run in {run_dir}")
     return 0
 
 

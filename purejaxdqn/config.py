@@ -22,6 +22,7 @@ class Config:
     env_id: str = "Breakout"  # Atari game name, "Pong-v5", "CartPole-v1", "Breakout-ram", ...
     num_envs: int = 8  # envs stepped together; every schedule below counts all of them
     seed: int = 0
+    seeds: tuple[int, ...] = ()  # train these seeds side by side (vmapped); empty: just `seed`
     noop_max: int = 30
     sticky_action_prob: float = 0.0  # 0.25 for the Machado et al. protocol
     full_action_space: bool = False
@@ -99,11 +100,16 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
         values = dict(values)
-        if "mlp_hidden" in values:
-            values["mlp_hidden"] = tuple(values["mlp_hidden"])
+        for name in ("mlp_hidden", "seeds"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
 
     # Derived quantities ---------------------------------------------------
+    @property
+    def all_seeds(self) -> tuple[int, ...]:
+        return self.seeds or (self.seed,)
+
     @property
     def capacity_per_env(self) -> int:
         return self.replay_capacity // self.num_envs
@@ -156,6 +162,8 @@ class Config:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0.0 <= self.rmsprop_decay < 1.0:
             raise ConfigError(f"rmsprop_decay must be in [0, 1), got {self.rmsprop_decay}")
+        if any(s < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"seeds must be distinct and >= 0, got {self.seeds}")
         if any(h <= 0 for h in self.mlp_hidden):
             raise ConfigError(f"mlp_hidden sizes must be positive, got {self.mlp_hidden}")
         if self.replay_capacity % self.num_envs:
@@ -236,9 +244,37 @@ CARTPOLE = Config(
     checkpoint_every=0,
 )
 
+# What each named variant changes relative to Nature DQN: component fields only,
+# so the same variant applies at any scale (`ablate` puts them on a CartPole base).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "nature": {},
+    "double": {"target": "double"},
+    "dueling": {"dueling": True},
+    "prioritized": {"replay": "prioritized"},
+    "rainbow-lite": {"target": "double", "dueling": True, "n_step": 3, "replay": "prioritized"},
+    "cleanrl": {"optimizer": "adam", "learning_rate": 1e-4, "loss": "mse", "epsilon_end": 0.01},
+    # single-component ablations
+    "n-step-3": {"n_step": 3},
+    "soft-target": {"target_update": "soft", "soft_tau": 0.005},
+    "mse": {"loss": "mse"},
+    "adam": {"optimizer": "adam", "learning_rate": 6.25e-5, "adam_eps": 1.5e-4},
+    "exp-epsilon": {"epsilon_schedule": "exponential"},
+    "no-reward-clip": {"reward_clip": False},
+    "no-life-loss": {"life_loss_terminal": False},
+}
+
 PRESETS: dict[str, Config] = {
     "nature": NATURE,
     "cartpole": CARTPOLE,
+    "double": NATURE.replace(**VARIANTS["double"]),
+    "dueling": NATURE.replace(**VARIANTS["dueling"]),
+    "prioritized": NATURE.replace(**VARIANTS["prioritized"]),
+    "rainbow-lite": NATURE.replace(**VARIANTS["rainbow-lite"]),
+    # CleanRL's dqn_atari: Adam 1e-4, MSE, target copy every 1,000 steps,
+    # epsilon -> 0.01 over 10% of training, 80,000 steps of warm-up.
+    "cleanrl": NATURE.replace(**VARIANTS["cleanrl"], target_update_period=1_000,
+                              epsilon_decay_steps=NATURE.total_steps // 10,
+                              warmup_steps=80_000),
 }
 
 
@@ -246,3 +282,10 @@ def get_preset(name: str) -> Config:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def apply_variant(base: Config, name: str) -> Config:
+    """`base` with the component changes of variant `name` (see VARIANTS)."""
+    if name not in VARIANTS:
+        raise ConfigError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
+    return base.replace(**VARIANTS[name])

@@ -200,6 +200,33 @@ def make_env(config: Config, seed: int | None = None) -> VecEnv:
                   config.max_episode_steps)
 
 
+class EnvGroup:
+    """One training VecEnv per seed, stepped together (seed s's envs are seeded s,
+    exactly as in a single-seed run, so side-by-side seeds reproduce separate runs)."""
+
+    def __init__(self, config: Config, seeds: tuple[int, ...]):
+        self.envs = [make_env(config, seed=s) for s in seeds]
+        self.spec = self.envs[0].spec
+
+    def reset(self) -> list[EnvStep]:
+        return [env.reset() for env in self.envs]
+
+    def send(self, actions: np.ndarray) -> None:  # actions [S, N]
+        for env, a in zip(self.envs, actions):
+            env.send(a)
+
+    def recv(self) -> list[EnvStep]:
+        return [env.recv() for env in self.envs]
+
+    def step(self, actions: np.ndarray) -> list[EnvStep]:
+        self.send(actions)
+        return self.recv()
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
 def make_eval_env(config: Config, num_envs: int, seed: int) -> VecEnv:
     """Nature evaluation env: same game settings, 18,000-frame (4,500-step) cap."""
     return VecEnv(config, num_envs, seed, config.eval_max_episode_steps)

@@ -1,9 +1,11 @@
 """Run-directory logging: CSV/JSONL always, TensorBoard when tensorboardX is there.
 
 Files in the run directory:
-  episodes.csv   one row per finished training game: step, raw score, length
+  episodes.csv   one row per finished training game: seed, step, raw score, length
   metrics.jsonl  training metrics every `log_every` steps (loss, mean Q, epsilon, steps/s)
-  eval.jsonl     one row per evaluation (mean/median score, human-normalised score)
+  eval.jsonl     one row per evaluation and seed (mean/median score, human-normalised score)
+
+Steps are agent steps of one seed (each seed takes the same number).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class RunLog:
         self._episodes_file = open(episodes_path, "a", newline="")
         self._episodes = csv.writer(self._episodes_file)
         if new:
-            self._episodes.writerow(["step", "score", "length"])
+            self._episodes.writerow(["seed", "step", "score", "length"])
         self._metrics = open(os.path.join(run_dir, "metrics.jsonl"), "a")
         self._evals = open(os.path.join(run_dir, "eval.jsonl"), "a")
         self._tb = None
@@ -35,25 +37,25 @@ class RunLog:
             except ImportError:  # TensorBoard is optional
                 self._tb = None
 
-    def episode(self, step: int, score: float, length: int) -> None:
-        self._episodes.writerow([step, score, length])
+    def episode(self, seed: int, step: int, score: float, length: int) -> None:
+        self._episodes.writerow([seed, step, score, length])
         if self._tb:
-            self._tb.add_scalar("train/episode_score", score, step)
-            self._tb.add_scalar("train/episode_length", length, step)
+            self._tb.add_scalar(f"seed{seed}/train/episode_score", score, step)
+            self._tb.add_scalar(f"seed{seed}/train/episode_length", length, step)
 
-    def metrics(self, step: int, values: dict[str, Any]) -> None:
-        self._write(self._metrics, "train", step, values)
+    def metrics(self, seed: int, step: int, values: dict[str, Any]) -> None:
+        self._write(self._metrics, "train", seed, step, values)
 
-    def evaluation(self, step: int, values: dict[str, Any]) -> None:
-        self._write(self._evals, "eval", step, values)
+    def evaluation(self, seed: int, step: int, values: dict[str, Any]) -> None:
+        self._write(self._evals, "eval", seed, step, values)
 
-    def _write(self, stream, prefix: str, step: int, values: dict[str, Any]) -> None:
-        stream.write(json.dumps({"step": step, **values}) + "\n")
+    def _write(self, stream, prefix: str, seed: int, step: int, values: dict[str, Any]) -> None:
+        stream.write(json.dumps({"seed": seed, "step": step, **values}) + "\n")
         stream.flush()
         if self._tb:
             for name, value in values.items():
-                if isinstance(value, (int, float)) and value is not None:
-                    self._tb.add_scalar(f"{prefix}/{name}", value, step)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self._tb.add_scalar(f"seed{seed}/{prefix}/{name}", value, step)
 
     def flush(self) -> None:
         self._episodes_file.flush()

@@ -15,12 +15,13 @@ import time
 from collections import deque
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import checkpoint
 from purejaxdqn.agent import epsilon_at, make_agent, step_input
 from purejaxdqn.config import Config
-from purejaxdqn.envs import make_env
+from purejaxdqn.envs import EnvGroup
 from purejaxdqn.evaluation import evaluate, make_policy
 from purejaxdqn.runlog import RunLog
 
@@ -51,36 +52,39 @@ def _due(steps_before: int, steps_after: int, every: int) -> bool:
 
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
-          progress: bool = True, stop_after_steps: int | None = None) -> dict:
-    """Train (or resume) a run in `run_dir`; return a summary dict.
+          progress: bool = True, stop_after_steps: int | None = None,
+          overlap: bool = True) -> dict:
+    """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
+    `overlap=False` waits for the envs before dispatching the updates and for the
+    updates before the next step (a serial loop), for benchmarking the overlap.
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
     tests and by anyone who wants to split a run into chunks.
     """
-    env = make_env(config)
-    agent = make_agent(config, env.spec)
+    seeds = config.all_seeds
+    envs = EnvGroup(config, seeds)
+    agent = make_agent(config, envs.spec)
     policy = make_policy(agent.network)
-    state = agent.init(jax.random.PRNGKey(config.seed))
+    state = agent.init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     host = {"iteration": 0, "evaluations": []}
     action_log: list[np.ndarray] = []
-    env_step = env.reset()
+    env_steps = envs.reset()
     learning_starts = config.warmup_steps
 
     if resume:
-        learner, replay, host, actions = checkpoint.load(
-            run_dir, state.learner, state.replay)
-        state = state.replace(learner=learner, replay=replay if replay is not None else state.replay)
+        learner, replay, host, actions = checkpoint.load(run_dir, state.learner, state.replay)
+        state = state.replace(learner=learner, replay=state.replay if replay is None else replay)
         action_log = list(actions)
-        steps_now = int(learner.steps)
+        steps_now = int(learner.steps[0])
         if exact_resume:
             # envpool cannot save emulator state; replaying the recorded actions from the
-            # same seed rebuilds it exactly (cost: one env step per recorded step).
+            # same seeds rebuilds it exactly (cost: one env step per recorded step).
             for a in action_log:
-                env_step = env.step(a)
-        else:
-            env.close()  # fresh games from a new seed; the replay sees a reset boundary
-            env = make_env(config, seed=config.seed + steps_now)
-            env_step = env.reset()
+                env_steps = envs.step(a)
+        else:  # fresh games from new env seeds; the replay sees a reset boundary
+            envs.close()
+            envs = EnvGroup(config, tuple(s + steps_now for s in seeds))
+            env_steps = envs.reset()
         if replay is None:  # refill before learning again, with the current policy
             learning_starts = steps_now + config.warmup_steps
 
@@ -88,62 +92,67 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         f.write(config.to_json())
 
-    steps = int(state.learner.steps)
+    steps = int(state.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None
-    recent_scores: deque[float] = deque(maxlen=100)
+    recent_scores = [deque(maxlen=100) for _ in seeds]
     bar = _progress(progress, config.total_steps, steps)
-    window_start, window_steps = time.perf_counter(), steps
-    stopped_by = None
+    window = (time.perf_counter(), steps)
+    learning_clock = None  # (time, steps) when learning began, for the throughput summary
     stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
 
     with _StopFlag() as stop:
         while steps < stop_at and stop.raised is None:
-            state, actions = agent.act(state, step_input(env_step))
+            state, actions = agent.act(state, step_input(env_steps))
             actions = np.asarray(actions)
-            env.send(actions)  # envpool steps on its threads from here...
+            envs.send(actions)  # envpool steps on its threads from here...
+            if not overlap:
+                env_steps = envs.recv()
             host["iteration"] += 1
             if steps + config.num_envs > learning_starts and \
                     host["iteration"] % agent.iterations_per_learn == 0:
                 state, metrics = agent.learn(state)  # ...while the device learns
-            env_step = env.recv()
+                if learning_clock is None:
+                    learning_clock = (time.perf_counter(), steps)
+                if not overlap:
+                    jax.block_until_ready(state)
+            if overlap:
+                env_steps = envs.recv()
             action_log.append(actions.astype(np.uint8))
             before, steps = steps, steps + config.num_envs
 
-            for i in np.flatnonzero(~np.isnan(env_step.episode_return)):
-                log.episode(steps, float(env_step.episode_return[i]),
-                            int(env_step.episode_length[i]))
-                recent_scores.append(float(env_step.episode_return[i]))
+            for k, (seed, env_step) in enumerate(zip(seeds, env_steps)):
+                for i in np.flatnonzero(~np.isnan(env_step.episode_return)):
+                    score = float(env_step.episode_return[i])
+                    log.episode(seed, steps, score, int(env_step.episode_length[i]))
+                    recent_scores[k].append(score)
             if bar is not None:
                 bar.update(config.num_envs)
 
             if _due(before, steps, config.log_every):
-                now = time.perf_counter()
-                row = {"steps_per_s": (steps - window_steps) / (now - window_start),
-                       "epsilon": epsilon_at(config, steps),
-                       "recent_score": float(np.mean(recent_scores)) if recent_scores else None}
-                if metrics is not None:
-                    row.update({k: float(v) for k, v in metrics.items()})
-                log.metrics(steps, row)
-                if bar is not None:
-                    bar.set_postfix(sps=f"{row['steps_per_s']:.0f}",
-                                    score=f"{row['recent_score']:.1f}"
-                                    if row["recent_score"] is not None else "-")
-                window_start, window_steps = now, steps
+                window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
+                                      log, bar)
             if _due(before, steps, config.eval_every):
-                _evaluate(config, policy, state, steps, host, log, bar)
+                _evaluate(config, seeds, policy, state, steps, host, log, bar)
             if _due(before, steps, config.checkpoint_every):
                 _save(config, run_dir, state, host, action_log)
         stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps else None)
 
+    jax.block_until_ready(state)
+    learning_sps = None
+    if learning_clock is not None and steps > learning_clock[1]:
+        learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
     if stopped_by is None and (not host["evaluations"] or
                                host["evaluations"][-1]["step"] != steps):
-        _evaluate(config, policy, state, steps, host, log, bar)
+        _evaluate(config, seeds, policy, state, steps, host, log, bar)
     _save(config, run_dir, state, host, action_log)
     if bar is not None:
         bar.close()
     log.close()
-    env.close()
-    summary = {"steps": steps, "stopped_by": stopped_by,
+    envs.close()
+    summary = {"steps": steps, "seeds": list(seeds), "stopped_by": stopped_by,
+               # agent steps/s of one seed from the first update on (multiply by
+               # len(seeds) for the total); includes evaluations if any ran
+               "learning_steps_per_s": learning_sps,
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
                "run_dir": run_dir}
     with open(os.path.join(run_dir, "summary.json"), "w") as f:
@@ -151,26 +160,47 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     return summary
 
 
-def _evaluate(config, policy, state, steps, host, log, bar):
-    # The evaluation key and env seed derive from the step count, never from the
-    # training key, so evaluating does not change the training trajectory.
-    key = jax.random.fold_in(jax.random.PRNGKey(config.seed + 1), steps)
-    result = evaluate(config, policy, state.learner.params, key, seed=config.seed + 10_000 + steps)
-    host["evaluations"].append({"step": steps, "score_mean": result["score_mean"]})
-    log.evaluation(steps, result)
-    message = (f"eval @ {steps:,} steps: mean {result['score_mean']:.1f}, "
-               f"median {result['score_median']:.1f} over {result['episodes']} episodes")
-    if result.get("human_normalized") is not None:
-        message += f", human-normalised {100 * result['human_normalized']:.1f}%"
-    (bar.write if bar is not None else print)(message)
-    return result
+def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar):
+    now = time.perf_counter()
+    steps_per_s = (steps - window[1]) / (now - window[0])
+    for k, seed in enumerate(seeds):
+        row = {"steps_per_s": steps_per_s, "epsilon": epsilon_at(config, steps),
+               "recent_score": float(np.mean(recent_scores[k])) if recent_scores[k] else None}
+        if metrics is not None:
+            row.update({name: float(value[k]) for name, value in metrics.items()})
+        log.metrics(seed, steps, row)
+    if bar is not None:
+        scores = [np.mean(r) for r in recent_scores if r]
+        bar.set_postfix(sps=f"{steps_per_s:.0f}",
+                        score=f"{np.mean(scores):.1f}" if scores else "-")
+    return now, steps
+
+
+def _evaluate(config, seeds, policy, state, steps, host, log, bar):
+    """Nature-protocol evaluation of each seed's params. The key and env seed derive
+    from the seed and step count, never from the training key, so evaluating does
+    not change the training trajectory."""
+    means = []
+    for k, seed in enumerate(seeds):
+        params = jax.tree_util.tree_map(lambda x: x[k], state.learner.params)
+        key = jax.random.fold_in(jax.random.PRNGKey(seed + 1), steps)
+        result = evaluate(config, policy, params, key, seed=seed + 10_000 + steps)
+        log.evaluation(seed, steps, result)
+        means.append(result["score_mean"])
+        message = (f"eval seed {seed} @ {steps:,} steps: mean {result['score_mean']:.1f}, "
+                   f"median {result['score_median']:.1f} over {result['episodes']} episodes")
+        if result.get("human_normalized") is not None:
+            message += f", human-normalised {100 * result['human_normalized']:.1f}%"
+        (bar.write if bar is not None else print)(message)
+    host["evaluations"].append({"step": steps, "score_mean": means})
 
 
 def _save(config, run_dir, state, host, action_log):
-    actions = np.stack(action_log) if action_log else np.zeros((0, config.num_envs), np.uint8)
+    actions = np.stack(action_log) if action_log else \
+        np.zeros((0, len(config.all_seeds), config.num_envs), np.uint8)
     checkpoint.save(run_dir, state.learner,
                     state.replay if config.checkpoint_replay else None,
-                    {**host, "steps": int(state.learner.steps)}, actions)
+                    {**host, "steps": int(state.learner.steps[0])}, actions)
 
 
 def _progress(enabled: bool, total: int, initial: int):

@@ -1,6 +1,7 @@
 import pytest
 
-from purejaxdqn.config import CARTPOLE, NATURE, PRESETS, Config, ConfigError
+from purejaxdqn.config import (CARTPOLE, NATURE, PRESETS, VARIANTS, Config, ConfigError,
+                               apply_variant)
 
 
 def test_nature_defaults_in_agent_steps():
@@ -38,6 +39,7 @@ def test_presets_validate():
     ({"eval_episodes": 0}, "eval_episodes must be positive"),
     ({"mlp_hidden": (64, 0)}, "mlp_hidden sizes must be positive"),
     ({"eval_num_envs": 40}, "exceeds eval_episodes"),
+    ({"seeds": (1, 1)}, "seeds must be distinct"),
 ])
 def test_each_impossible_value_has_a_clear_error(changes, fragment):
     with pytest.raises(ConfigError) as info:
@@ -51,3 +53,23 @@ def test_round_trip_through_dict():
     assert Config.from_dict(CARTPOLE.to_dict()) == CARTPOLE
     with pytest.raises(ConfigError, match="unknown config field"):
         Config.from_dict({"batchsize": 3})
+
+
+def test_presets_are_variants_on_nature():
+    assert PRESETS["double"].target == "double" and PRESETS["double"].dueling is False
+    assert PRESETS["dueling"].dueling and PRESETS["prioritized"].replay == "prioritized"
+    rainbow = PRESETS["rainbow-lite"]
+    assert (rainbow.target, rainbow.dueling, rainbow.n_step, rainbow.replay) == (
+        "double", True, 3, "prioritized")
+    cleanrl = PRESETS["cleanrl"]
+    assert (cleanrl.optimizer, cleanrl.learning_rate, cleanrl.loss) == ("adam", 1e-4, "mse")
+    assert (cleanrl.target_update_period, cleanrl.epsilon_end) == (1_000, 0.01)
+    assert cleanrl.epsilon_decay_steps == 1_250_000 and cleanrl.warmup_steps == 80_000
+
+
+def test_every_variant_applies_to_both_scales():
+    for name in VARIANTS:
+        apply_variant(NATURE, name).validate()
+        apply_variant(CARTPOLE, name).validate()
+    with pytest.raises(ConfigError, match="unknown variant"):
+        apply_variant(NATURE, "triple")

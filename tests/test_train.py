@@ -22,7 +22,7 @@ def learner_leaves(run_dir, config):
     env = make_env(config)
     agent = make_agent(config, env.spec)
     env.close()
-    template = agent.init(jax.random.PRNGKey(0))
+    template = agent.init(jax.numpy.stack([jax.random.PRNGKey(0)] * len(config.all_seeds)))
     learner, _, host, _ = checkpoint.load(run_dir, template.learner, None)
     return learner, host
 
@@ -32,17 +32,17 @@ def test_atari_smoke_warmup_learn_target_eval_checkpoint_resume(tmp_path):
     first = train(ATARI_SMOKE, run, progress=False, stop_after_steps=2_000)
     assert first["stopped_by"] == "stop_after_steps" and first["steps"] == 2_000
     learner, host = learner_leaves(run, ATARI_SMOKE)
-    assert int(learner.steps) == 2_000
+    assert int(learner.steps[0]) == 2_000
     # 1,500 learning steps at one update per 4 agent steps; 2 target copies at 100 updates
-    assert int(learner.updates) == (2_000 - 500) // 4
+    assert int(learner.updates[0]) == (2_000 - 500) // 4
     metrics = read_jsonl(os.path.join(run, "metrics.jsonl"))
     assert metrics[-1]["loss"] > 0 and np.isfinite(metrics[-1]["q_mean"])
-    assert [e["step"] for e in read_jsonl(os.path.join(run, "eval.jsonl"))] == [1_500]
+    assert [(e["seed"], e["step"]) for e in read_jsonl(os.path.join(run, "eval.jsonl"))] == [(0, 1_500)]
 
     second = train(ATARI_SMOKE, run, resume=True, progress=False)
     assert second["stopped_by"] is None and second["steps"] == 3_000
     learner, _ = learner_leaves(run, ATARI_SMOKE)
-    assert int(learner.steps) == 3_000 and int(learner.updates) == (3_000 - 500) // 4
+    assert int(learner.steps[0]) == 3_000 and int(learner.updates[0]) == (3_000 - 500) // 4
     evals = read_jsonl(os.path.join(run, "eval.jsonl"))
     assert [e["step"] for e in evals] == [1_500, 3_000]
     assert evals[-1]["episodes"] == 2 and "human_normalized" in evals[-1]
@@ -60,7 +60,7 @@ def test_resume_is_bitwise_deterministic_with_replay_checkpointed(tmp_path):
     train(config, halves, resume=True, exact_resume=True, progress=False)
     a, _ = learner_leaves(whole, config)
     b, _ = learner_leaves(halves, config)
-    assert int(a.steps) == int(b.steps) == 3_000
+    assert int(a.steps[0]) == int(b.steps[0]) == 3_000
     for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
@@ -76,3 +76,21 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
         f.write(b"not a checkpoint")
     with pytest.raises(checkpoint.CheckpointError, match="unreadable"):
         train(config.replace(total_steps=2_000), run, resume=True, progress=False)
+
+
+def test_seeds_side_by_side_match_separate_runs(tmp_path):
+    base = CARTPOLE.replace(total_steps=2_000, warmup_steps=500, eval_every=0,
+                            eval_episodes=2, checkpoint_every=0)
+    together = str(tmp_path / "together")
+    train(base.replace(seeds=(0, 1)), together, progress=False)
+    both, _ = learner_leaves(together, base.replace(seeds=(0, 1)))
+    for k, seed in enumerate((0, 1)):
+        alone_dir = str(tmp_path / f"alone{seed}")
+        train(base.replace(seed=seed), alone_dir, progress=False)
+        alone, _ = learner_leaves(alone_dir, base.replace(seed=seed))
+        for x, y in zip(jax.tree_util.tree_leaves(both.params),
+                        jax.tree_util.tree_leaves(alone.params)):
+            np.testing.assert_allclose(np.asarray(x)[k], np.asarray(y)[0], rtol=1e-5, atol=1e-5)
+    # the two seeds really are different agents
+    first = jax.tree_util.tree_leaves(both.params)[0]
+    assert not np.allclose(np.asarray(first)[0], np.asarray(first)[1])

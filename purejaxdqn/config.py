@@ -214,33 +214,33 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 # --- presets ------------------------------------------------------------------
 NATURE = Config()
 
-# A quick vector-observation preset that solves CartPole-v1 on a laptop CPU.
+# CartPole-v1 with Nature's components (RMSProp, Huber, hard target copies,
+# Q-learning) at a scale a 2-core CPU trains in a couple of minutes. Tuned by a
+# small sweep over lr, batch and target period (seeds 0 and 1, see README).
 CARTPOLE = Config(
     env_id="CartPole-v1",
-    num_envs=1,
-    total_steps=60_000,
+    num_envs=4,
+    total_steps=80_000,
     warmup_steps=1_000,
-    replay_capacity=50_000,
+    replay_capacity=80_000,
     batch_size=64,
     steps_per_update=1,
-    target_update_period=500,
-    optimizer="adam",
+    target_update_period=250,
     learning_rate=5e-4,
-    loss="huber",
     torso="mlp",
     mlp_hidden=(128,),
     head_hidden=128,
     epsilon_end=0.02,
-    epsilon_decay_steps=15_000,
+    epsilon_decay_steps=10_000,
     reward_clip=False,
     life_loss_terminal=False,
     noop_max=0,
     max_episode_steps=500,
-    eval_every=10_000,
+    eval_every=5_000,
     eval_episodes=20,
-    eval_epsilon=0.0,
+    eval_epsilon=0.0,  # CartPole is solved by the greedy policy; Atari keeps 0.05
     eval_max_episode_steps=500,
-    log_every=2_000,
+    log_every=4_000,
     checkpoint_every=0,
 )
 

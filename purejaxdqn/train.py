@@ -154,6 +154,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                # len(seeds) for the total); includes evaluations if any ran
                "learning_steps_per_s": learning_sps,
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
+               "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
+                                  for k in range(len(seeds))] if host["evaluations"] else None,
                "run_dir": run_dir}
     with open(os.path.join(run_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

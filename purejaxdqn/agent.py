@@ -3,7 +3,9 @@
 * `act(state, env_step) -> (state, actions)` stores the step just observed in
   the replay and picks epsilon-greedy actions for the next one;
 * `learn(state) -> (state, metrics)` runs the gradient updates owed at the
-  replay ratio with `lax.scan`: sample, update, (prioritized) re-weight.
+  replay ratio: sample, update, (prioritized) re-weight. The updates are
+  unrolled, not `lax.scan`ned: XLA:CPU runs convolution gradients inside a
+  loop about 8x slower (measured: 3.9 vs 30 Nature-CNN updates/s at 8 envs).
 
 They are separate so the host can send actions to the envs *before* the
 updates run: envpool steps on its threads while the device learns.
@@ -129,8 +131,11 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
         return AgentState(learner=learner, replay=buffer), metrics
 
     def learn(state: AgentState) -> tuple[AgentState, dict]:
-        state, metrics = jax.lax.scan(one_update, state, None, length=updates_per_learn)
-        return state, jax.tree_util.tree_map(jnp.mean, metrics)
+        history = []  # unrolled on purpose, see the module docstring
+        for _ in range(updates_per_learn):
+            state, metrics = one_update(state, None)
+            history.append(metrics)
+        return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m)), *history)
 
     return Agent(
         init=jax.jit(jax.vmap(init)),

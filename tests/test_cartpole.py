@@ -35,7 +35,7 @@ def test_default_variants_solve_cartpole(tmp_path, variant):
 
 # Every preset but `cartpole` (the base itself) is Nature plus a named variant, so
 # training each variant on CartPole covers the presets' components too.
-SHORT = CARTPOLE.replace(total_steps=2_000, warmup_steps=500, eval_every=1_000,
+SHORT = CARTPOLE.replace(total_steps=2_000, warmup_steps=500, eval_every=1_000, log_every=500,
                          eval_episodes=2, seeds=(0, 1))
 
 

@@ -63,7 +63,7 @@ def test_life_loss_detected_in_breakout():
 
 
 def test_cartpole_vector_env():
-    env = make_env(CARTPOLE)
+    env = make_env(CARTPOLE.replace(num_envs=1))
     try:
         step = env.reset()
         assert step.obs.shape == (1, 4) and step.frame.shape == (1, 4)

@@ -1,0 +1,298 @@
+"""Put the benchmark results into the top-level README.
+
+    python -m benchmarks.report [--results benchmarks/results] [--readme README.md]
+
+Reads every `sps_*.json` (from `python -m benchmarks.sps`) and `replay_*.json`
+(from `python -m benchmarks.replay_bench`) in the results folder and rewrites
+the part of the README between the lines `<!-- perf:start -->` and
+`<!-- perf:end -->`; everything else in the file is left as it is. If the
+markers are missing, the section is printed instead and the exit status is 1.
+
+This module only reads JSON (no jax import); `benchmarks.sps` uses its
+formatting functions to print its own tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+START, END = "<!-- perf:start -->", "<!-- perf:end -->"
+GPU_PLATFORMS = ("gpu", "cuda", "rocm")
+
+
+# --- small formatting helpers ---------------------------------------------------
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    if x is None:
+        return "-"
+    if digits == 0 and abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:,.{digits}f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def _spread(s: dict | None, scale: float = 1.0) -> str:
+    """'median (min-max)' of a stats dict from benchmarks.sps.stats."""
+    if not s:
+        return "-"
+    med, lo, hi = s["median"] * scale, s["min"] * scale, s["max"] * scale
+    return f"{_num(med)} ({_num(lo)}–{_num(hi)})"
+
+
+def _find(rows: list[dict], **match) -> dict | None:
+    for row in rows:
+        if all(row.get(k) == v for k, v in match.items()):
+            return row
+    return None
+
+
+def machine_line(machine: dict) -> str:
+    accel = machine.get("accelerator") or "none (CPU only)"
+    parts = [f"CPU {machine.get('cpu_model', '?')} ({machine.get('cpu_cores', '?')} cores)",
+             f"accelerator: {accel}",
+             f"jax {machine.get('jax', '?')}"]
+    if machine.get("envpool"):
+        parts.append(f"envpool {machine['envpool']}")
+    if machine.get("date_utc"):
+        parts.append(machine["date_utc"][:10])
+    load = machine.get("load_average_start")
+    if load:
+        parts.append(f"1-min load average at start {load[0]:.1f}")
+    return ", ".join(parts)
+
+
+def is_gpu(report: dict) -> bool:
+    machine = report.get("machine", {})
+    platform = str(machine.get("jax_platform") or machine.get("device", "")).split(":")[0].lower()
+    return platform in GPU_PLATFORMS
+
+
+# --- the sps report as Markdown --------------------------------------------------
+
+
+def sps_tables(report: dict) -> str:
+    """All tables of one `benchmarks.sps` result, as Markdown."""
+    out: list[str] = []
+    settings = report.get("settings", {})
+    game = settings.get("game", "?")
+    env_rows, learn_rows = report.get("env_only", []), report.get("learner_only", [])
+    e2e_rows, eff_rows = report.get("end_to_end", []), report.get("efficiency", [])
+
+    out.append(f"Steps/s on {game} (agent steps = 4 frames; median over repetitions, "
+               "min–max in brackets). Learner-only is jitted `learn` updates/s at batch 32 "
+               "× 4, the Nature replay ratio; efficiency = end-to-end / min(env-only sync, "
+               "learner-only × 4).")
+    out.append("")
+    out.append("| num_envs | env-only sync | env-only async | learner-only × 4 | "
+               "end-to-end | efficiency |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    for n in settings.get("num_envs", []):
+        sync = _find(env_rows, num_envs=n, mode="sync")
+        asyn = _find(env_rows, num_envs=n, mode="async")
+        learn = _find(learn_rows, num_envs=n, batch_size=32, seeds=1)
+        e2e = _find(e2e_rows, num_envs=n, overlap=True, seeds=1)
+        eff = _find(eff_rows, num_envs=n)
+        eff_cell = f"{eff['efficiency']:.2f} ({eff['bound_by']}-bound)" if eff else "-"
+        out.append(f"| {n} | {_spread(sync and sync['steps_per_s'])} | "
+                   f"{_spread(asyn and asyn['steps_per_s'])} | "
+                   f"{_spread(learn and learn['updates_per_s'], 4.0)} | "
+                   f"{_spread(e2e and e2e['steps_per_s'])} | {eff_cell} |")
+
+    target = report.get("efficiency_target")
+    if target and target.get("best_num_envs") is not None:
+        verdict = "met" if target["met"] else "NOT met"
+        out.append("")
+        out.append(f"Best efficiency {target['best_efficiency']:.2f} at num_envs="
+                   f"{target['best_num_envs']}: the ≥ {target['threshold']} target is {verdict}.")
+
+    bare = report.get("learner_bare", [])
+    sweep_n = settings.get("batch_sweep_num_envs", settings.get("reference_num_envs"))
+    sweep = [r for r in learn_rows if r.get("seeds", 1) == 1 and r["num_envs"] == sweep_n]
+    if sweep:
+        out.append("")
+        out.append(f"Learner-only by batch size (num_envs={sweep_n}, replay sample included): "
+                   "`learn` as the trainer runs it (vmap over seeds + `lax.scan` over "
+                   "updates) and the same sample + update jitted bare (no scan, no vmap).")
+        out.append("")
+        out.append("| batch | updates per `learn` | `learn` updates/s | bare updates/s | "
+                   "bare / `learn` |")
+        out.append("|---:|---:|---:|---:|---:|")
+        for r in sorted(sweep, key=lambda r: r["batch_size"]):
+            b = _find(bare, batch_size=r["batch_size"])
+            ratio = (b["updates_per_s"]["median"] / r["updates_per_s"]["median"]) if b else None
+            out.append(f"| {r['batch_size']} | {r['updates_per_learn']} | "
+                       f"{_spread(r['updates_per_s'])} | "
+                       f"{_spread(b and b['updates_per_s'])} | "
+                       f"{'-' if ratio is None else f'{ratio:.1f}×'} |")
+
+    overlap = report.get("overlap")
+    if overlap:
+        out.append("")
+        out.append(f"Overlap switch at num_envs={overlap['num_envs']} "
+                   "(`train(..., overlap=False)` waits for the envs and the updates in turn):")
+        out.append("")
+        out.append("| overlap on | overlap off (serial) | speedup |")
+        out.append("|---:|---:|---:|")
+        on = _find(e2e_rows, num_envs=overlap["num_envs"], overlap=True, seeds=1)
+        off = _find(e2e_rows, num_envs=overlap["num_envs"], overlap=False, seeds=1)
+        out.append(f"| {_spread(on and on['steps_per_s'])} | "
+                   f"{_spread(off and off['steps_per_s'])} | {overlap['speedup']:.2f}× |")
+
+    profile = report.get("profile")
+    if profile:
+        out.append("")
+        out.append(f"Where the time goes: a serial loop at num_envs={profile['num_envs']} "
+                   f"({profile['iterations']} env iterations, "
+                   f"{_num(profile['steps_per_s'])} steps/s):")
+        out.append("")
+        out.append("| phase | ms per env iteration | ms per agent step | share |")
+        out.append("|---|---:|---:|---:|")
+        for name, label in (("act", "act + host transfer"), ("env", "env step"),
+                            ("learn", "learn (updates owed, blocking)")):
+            p = profile["phases"][name]
+            out.append(f"| {label} | {_num(p['ms_per_iteration'])} | "
+                       f"{_num(p['ms_per_step'])} | {100 * p['share']:.1f}% |")
+
+    multi = report.get("multi_seed")
+    if multi:
+        out.append("")
+        if not multi.get("supported"):
+            out.append(f"Multi-seed: {multi.get('note', 'not supported yet')}.")
+        elif not multi.get("measured"):
+            out.append(f"Multi-seed: supported by the trainer; {multi.get('note', 'not measured')}.")
+        else:
+            out.append(f"Multi-seed (seeds side by side, vmapped) at num_envs={multi['num_envs']} "
+                       "per seed:")
+            out.append("")
+            out.append("| seeds | `learn` updates/s, all seeds | end-to-end steps/s, all seeds | "
+                       "vs one seed |")
+            out.append("|---:|---:|---:|---:|")
+            for r in multi["rows"]:
+                out.append(f"| {r['seeds']} | {_num(r['learner_updates_per_s_total'])} | "
+                           f"{_num(r['end_to_end_steps_per_s_total'])} | "
+                           f"{r['vs_one_seed']:.2f}× |")
+
+    diagnosis = report.get("diagnosis")
+    if diagnosis:
+        out.append("")
+        out.extend(f"- {line}" for line in diagnosis)
+    return "\n".join(out)
+
+
+def replay_table(report: dict) -> str:
+    rows = ["| capacity | replay | add median | sample (batch 32) median | update_priorities median |",
+            "|---:|---|---:|---:|---:|"]
+    for r in report.get("results", []):
+        upd = f"{r['update_priorities']['median_us']:.0f} µs" if "update_priorities" in r else "-"
+        rows.append(f"| {r['capacity']:,} | {'prioritized' if r['prioritized'] else 'uniform'} | "
+                    f"{r['add']['median_us']:.0f} µs | {r['sample']['median_us']:.0f} µs | {upd} |")
+    return "\n".join(rows)
+
+
+# --- the README section ----------------------------------------------------------
+
+
+def load_results(results_dir: str) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    def load(pattern):
+        out = []
+        for path in sorted(glob.glob(os.path.join(results_dir, pattern))):
+            with open(path) as f:
+                out.append((path, json.load(f)))
+        return out
+
+    return load("sps_*.json"), load("replay_*.json")
+
+
+def section(results_dir: str, base_dir: str | None = None) -> str:
+    """The Markdown between the markers; paths are given relative to base_dir (the
+    README's folder; default the repository root)."""
+    sps, replay = load_results(results_dir)
+    base = base_dir or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = lambda p: os.path.relpath(os.path.abspath(p), base)  # noqa: E731
+    lines = [f"Generated by `python -m benchmarks.report` from `{rel(results_dir)}/` "
+             "(how to rerun and what each figure means: `benchmarks/README.md`). "
+             "Each figure names the machine it came from."]
+    if not sps and not replay:
+        lines += ["", "No results yet: run `python -m benchmarks.sps`, then "
+                  "`python -m benchmarks.report`."]
+    for path, report in sps:
+        platform = "GPU" if is_gpu(report) else "CPU"
+        mode = " — **quick mode** (`--quick`: short smoke-test figures, not the full run)" \
+            if report.get("quick") else ""
+        lines += ["", f"### Throughput, {platform} (`{os.path.basename(path)}`){mode}", "",
+                  f"Machine: {machine_line(report.get('machine', {}))}.", "",
+                  sps_tables(report)]
+        png = os.path.splitext(path)[0] + ".png"
+        if os.path.exists(png):
+            lines += ["", f"![steps/s vs num_envs]({rel(png)})"]
+    for path, report in replay:
+        lines += ["", f"### Replay add / sample (`{os.path.basename(path)}`)", "",
+                  f"{report.get('benchmark', '')}. Machine: "
+                  f"{machine_line(_replay_machine(report.get('machine', {})))}.", "",
+                  replay_table(report)]
+    if not any(is_gpu(r) for _, r in sps + replay):
+        lines += ["", "**GPU:** no GPU was available to this project's sessions, so no GPU "
+                  "figures are given; every number above is from a CPU-only machine. Running "
+                  "`python -m benchmarks.sps` on a GPU machine writes `sps_gpu.json`, which "
+                  "this section then includes."]
+    return "\n".join(lines)
+
+
+def _replay_machine(machine: dict) -> dict:
+    """replay_bench names the device 'platform:kind'; map it to the sps fields."""
+    m = dict(machine)
+    platform = str(m.get("device", "cpu")).split(":")[0]
+    m.setdefault("jax_platform", platform)
+    if platform in GPU_PLATFORMS and "accelerator" not in m:
+        m["accelerator"] = m.get("device")
+    return m
+
+
+def rewrite(readme_text: str, body: str) -> str | None:
+    """readme_text with the text between the markers replaced by body (None: no markers)."""
+    start, end = readme_text.find(START), readme_text.find(END)
+    if start < 0 or end < 0 or end < start:
+        return None
+    head = readme_text[: start + len(START)]
+    tail = readme_text[end:]
+    return f"{head}\n{body}\n{tail}"
+
+
+def main(argv=None) -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default=os.path.join(here, "results"),
+                        help="folder with sps_*.json / replay_*.json")
+    parser.add_argument("--readme", default=os.path.join(os.path.dirname(here), "README.md"))
+    args = parser.parse_args(argv)
+
+    body = section(args.results, os.path.dirname(os.path.abspath(args.readme)))
+    try:
+        with open(args.readme) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    new = rewrite(text, body)
+    if new is None:
+        print(body)
+        print(f"\n{args.readme}: markers {START} / {END} not found; section printed above",
+              file=sys.stderr)
+        return 1
+    with open(args.readme, "w") as f:
+        f.write(new)
+    print(f"updated the performance section of {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The throughput benchmark's quick mode and the README report writer."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The issue asks for a quick mode CI can smoke-test in under a minute on 2 cores; on a
+# machine shared with other jobs, raise the limit with this variable.
+QUICK_LIMIT_S = float(os.environ.get("PUREJAXDQN_SPS_QUICK_LIMIT_S", "60"))
+
+
+def numbers(obj, path="$"):
+    """(path, value) for every int/float leaf (bools excluded)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from numbers(v, f"{path}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from numbers(v, f"{path}[{i}]")
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield path, obj
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sps") / "sps_quick.json"
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.sps", "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=QUICK_LIMIT_S)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with open(out) as f:
+        return {"report": json.load(f), "stdout": proc.stdout, "elapsed": elapsed, "path": out}
+
+
+def test_quick_mode_json_structure_and_positive_figures(quick):
+    r = quick["report"]
+    assert r["schema"] == "purejaxdqn-sps/1" and r["quick"] is True
+    m = r["machine"]
+    for key in ("cpu_model", "cpu_cores", "accelerator", "jax_platform", "jax", "jaxlib",
+                "envpool", "date_utc"):
+        assert key in m
+    assert m["cpu_cores"] >= 1 and m["jax"] and m["envpool"]
+
+    n = r["settings"]["reference_num_envs"]
+    assert n in r["settings"]["num_envs"]
+    modes = {(row["num_envs"], row["mode"]) for row in r["env_only"]}
+    assert {(n, "sync"), (n, "async")} <= modes
+    assert any(row["num_envs"] == n and row["batch_size"] == 32 and row["seeds"] == 1
+               for row in r["learner_only"])
+    assert any(row["batch_size"] == 32 for row in r["learner_bare"])
+    assert {(row["num_envs"], row["overlap"]) for row in r["end_to_end"]} >= {(n, True), (n, False)}
+    for row in r["end_to_end"]:
+        assert row["steps_per_s"]["n"] == r["settings"]["reps"]
+    eff = {row["num_envs"]: row for row in r["efficiency"]}
+    assert set(eff) == set(r["settings"]["num_envs"])
+    for row in eff.values():
+        assert row["bound"] == pytest.approx(min(row["env_only"], row["learner_only_x4"]))
+        assert row["efficiency"] == pytest.approx(row["end_to_end"] / row["bound"])
+    target = r["efficiency_target"]
+    assert target["threshold"] == 0.9 and isinstance(target["met"], bool)
+    assert r["overlap"]["num_envs"] == n and r["overlap"]["speedup"] > 0
+    assert set(r["profile"]["phases"]) == {"act", "env", "learn"}
+    assert sum(p["share"] for p in r["profile"]["phases"].values()) == pytest.approx(1.0)
+    assert isinstance(r["multi_seed"]["supported"], bool) and r["multi_seed"]["note"]
+    assert r["diagnosis"] and all(isinstance(line, str) for line in r["diagnosis"])
+
+    figures = ("env_only", "learner_only", "learner_bare", "end_to_end", "efficiency",
+               "overlap", "profile")
+    values = [(path, v) for key in figures for path, v in numbers(r[key], key)]
+    assert len(values) > 50
+    bad = [(path, v) for path, v in values if not v > 0 or v != v or v == float("inf")]
+    assert not bad, bad
+
+
+def test_quick_mode_prints_markdown_and_writes_png(quick):
+    assert "| num_envs | env-only sync |" in quick["stdout"]
+    assert "|---:|" in quick["stdout"]
+    png = os.path.splitext(str(quick["path"]))[0] + ".png"
+    assert quick["report"]["plot"] == png
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_mode_is_fast(quick):
+    assert quick["elapsed"] < QUICK_LIMIT_S
+
+
+# --- report.py ---------------------------------------------------------------------
+
+README = "# Title\n\nIntro.\n\n## Performance\n\n<!-- perf:start -->\nold text\n<!-- perf:end -->\n\nAfter.\n"
+
+
+def run_report(results, readme):
+    return subprocess.run([sys.executable, "-m", "benchmarks.report", "--results", str(results),
+                           "--readme", str(readme)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_report_rewrites_only_the_marked_section(tmp_path, quick):
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(quick["path"], results / "sps_cpu.json")
+    replay = os.path.join(ROOT, "benchmarks", "results", "replay_cpu.json")
+    if os.path.exists(replay):
+        shutil.copy(replay, results / "replay_cpu.json")
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+
+    proc = run_report(results, readme)
+    assert proc.returncode == 0, proc.stderr
+    text = readme.read_text()
+    head, rest = text.split("<!-- perf:start -->\n")
+    body, tail = rest.split("<!-- perf:end -->")
+    assert head == "# Title\n\nIntro.\n\n## Performance\n\n"
+    assert tail == "\n\nAfter.\n"
+    assert "old text" not in body
+    machine = quick["report"]["machine"]
+    assert machine["cpu_model"] in body and f"jax {machine['jax']}" in body
+    assert "quick mode" in body and "| num_envs |" in body
+    assert "no GPU was available to this project's sessions" in body
+    if os.path.exists(replay):
+        assert "Replay add / sample" in body
+
+    assert run_report(results, readme).returncode == 0
+    assert readme.read_text() == text  # rerunning changes nothing
+
+
+def test_report_without_markers_prints_section_and_exits_1(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    readme = tmp_path / "README.md"
+    readme.write_text("# No markers here\n")
+    proc = run_report(results, readme)
+    assert proc.returncode == 1
+    assert "no GPU was available" in proc.stdout and "markers" in proc.stderr
+    assert readme.read_text() == "# No markers here\n"
+
+
+def test_report_with_gpu_results_drops_the_no_gpu_sentence(tmp_path):
+    sys.path.insert(0, ROOT)
+    try:
+        from benchmarks import report
+    finally:
+        sys.path.remove(ROOT)
+    results = tmp_path / "results"
+    results.mkdir()
+    gpu = {"schema": "purejaxdqn-sps/1", "quick": False,
+           "machine": {"cpu_model": "Some CPU", "cpu_cores": 16, "accelerator": "1x H100",
+                       "jax_platform": "gpu", "jax": "0.10.2", "envpool": "1.2.5",
+                       "date_utc": "2026-01-01T00:00:00+00:00"},
+           "settings": {"game": "Breakout", "num_envs": [8], "reference_num_envs": 8},
+           "env_only": [], "learner_only": [], "end_to_end": [], "efficiency": []}
+    (results / "sps_gpu.json").write_text(json.dumps(gpu))
+    body = report.section(str(results))
+    assert "Throughput, GPU" in body and "1x H100" in body
+    assert "no GPU was available" not in body

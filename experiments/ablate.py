@@ -393,7 +393,7 @@ def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
                  quiet: bool = False, command: str | None = None) -> str:
     """Train every variant x env (seeds side by side, one `train()` call each) into
     `out_dir/runs/<env>/<variant>/`, then `summarize(out_dir)`; return the path of
-    results.md. `budget` None: the base preset's total_steps (CARTPOLE: 60,000).
+    results.md. `budget` None: the base preset's total_steps (CARTPOLE: 100,000).
     `overrides` ({field: value} or 'field=value' strings) change the base config
     before the variant applies, so a variant's own fields win over them."""
     plan = plan_ablation(envs, variants, seeds, budget, out_dir, overrides,

@@ -121,8 +121,8 @@ def sps_tables(report: dict) -> str:
     if sweep:
         out.append("")
         out.append(f"Learner-only by batch size (num_envs={sweep_n}, replay sample included): "
-                   "`learn` as the trainer runs it (vmap over seeds + `lax.scan` over "
-                   "updates) and the same sample + update jitted bare (no scan, no vmap).")
+                   "`learn` as the trainer runs it (vmap over seeds, updates unrolled) "
+                   "and the same sample + update jitted bare (no vmap).")
         out.append("")
         out.append("| batch | updates per `learn` | `learn` updates/s | bare updates/s | "
                    "bare / `learn` |")

@@ -11,7 +11,7 @@
 2. learner-only: the agent's jitted `learn` (replay sample + update, as many
    updates as the trainer owes per call) in updates/s at batch 32 for every
    num_envs, and at batch 64, 128, 256; also the same sample + update jitted
-   bare (no lax.scan, no vmap) as a reference;
+   bare (no vmap, one update per call) as a reference;
 3. end-to-end: `purejaxdqn.train.train` at the Nature replay ratio (one update
    of 32 per 4 agent steps), steps/s after warm-up vs num_envs, overlap on,
    and overlap off at one num_envs;
@@ -304,7 +304,7 @@ def learner_only(config, spec, reps: int, rep_s: float, bare: bool = False):
 
 def bare_update(config, spec, agent, state, reps: int, rep_s: float) -> dict:
     """The same replay sample + learner update as one update of `learn`, jitted on its
-    own: no lax.scan over updates, no vmap over seeds. A reference for `learn`."""
+    own: one update per call, no vmap over seeds. A reference for `learn`."""
     import functools
 
     import jax
@@ -494,14 +494,13 @@ def diagnose(report: dict) -> list[str]:
                 f"The learner-only ceiling itself is low: the same sample + update jitted bare "
                 f"runs {ratio:.1f}× faster ({bare['updates_per_s']['median']:.1f} vs "
                 f"{learn['updates_per_s']['median']:.2f} updates/s at batch 32, "
-                f"num_envs={sweep_n}) than `agent.learn`, which wraps it in lax.scan (and vmap "
+                f"num_envs={sweep_n}) than `agent.learn`, which wraps it (updates unrolled, vmap "
                 "over seeds). On XLA:CPU, convolution gradients inside a while loop run much "
-                "slower than outside one (jax-ml/jax#12868); unrolling the updates in agent.py "
-                "(a Python loop; lax.scan's unroll=True leaves a loop when one update is owed) "
-                "would lift learner-only and end-to-end alike." + caveat)
+                "slower than outside one (jax-ml/jax#12868): check that `learn` has not gone "
+                "back to looping over its updates." + caveat)
         else:
             lines.append(f"`agent.learn` runs at {1 / ratio:.2f}× the speed of the bare "
-                         "sample + update: the scan/vmap wrapping costs little here.")
+                         "sample + update: the unrolled-updates/vmap wrapping costs little here.")
 
     prof = report.get("profile")
     if prof:
@@ -576,7 +575,7 @@ def plot(report: dict, path: str) -> None:
     bare = next((r for r in report.get("learner_bare", []) if r["batch_size"] == 32), None)
     if bare:
         ax.axhline(NATURE_RATIO * bare["updates_per_s"]["median"], color="grey", linestyle=":",
-                   label="bare update × 4 (no scan/vmap; reference)")
+                   label="bare update × 4 (no vmap; reference)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ticks = report["settings"]["num_envs"]

@@ -27,7 +27,7 @@ import numpy as np
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.config import Config
 from purejaxdqn.envs import EnvSpec
-from purejaxdqn.exploration import epsilon_greedy, make_exploration
+from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.networks import Network, make_network
 from purejaxdqn.optimizers import make_optimizer
@@ -100,11 +100,8 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
     def act(state: AgentState, inp: StepInput) -> tuple[AgentState, jax.Array]:
         learner = state.learner
         key, act_key = jax.random.split(learner.key)
-        # Warm-up is uniform-random play whatever epsilon_start is.
-        epsilon = jnp.where(learner.steps < config.warmup_steps, 1.0,
-                            exploration.epsilon(learner.steps))
         q = network.apply(learner.params, inp.obs)
-        actions = epsilon_greedy(act_key, q, epsilon)
+        actions = exploration.select(act_key, q, exploration.epsilon(learner.steps))
         # Rewards are clipped for learning only; the env wrapper keeps raw scores.
         reward = jnp.sign(inp.reward) if config.reward_clip else inp.reward
         timestep = replay_lib.Timestep(
@@ -120,7 +117,7 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
         frac = jnp.clip(steps / config.total_steps, 0.0, 1.0)
         return config.per_beta_start + frac * (config.per_beta_end - config.per_beta_start)
 
-    def one_update(state: AgentState, _):
+    def one_update(state: AgentState):
         key, sample_key = jax.random.split(state.learner.key)
         batch = replay.sample_fn(state.replay, sample_key, per_beta(state.learner.steps))
         learner, metrics = update(state.learner.replace(key=key), batch)
@@ -133,7 +130,7 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
     def learn(state: AgentState) -> tuple[AgentState, dict]:
         history = []  # unrolled on purpose, see the module docstring
         for _ in range(updates_per_learn):
-            state, metrics = one_update(state, None)
+            state, metrics = one_update(state)
             history.append(metrics)
         return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m)), *history)
 
@@ -146,8 +143,3 @@ def make_agent(config: Config, spec: EnvSpec) -> Agent:
         iterations_per_learn=iterations_per_learn,
     )
 
-
-def epsilon_at(config: Config, steps: int) -> float:
-    if steps < config.warmup_steps:
-        return 1.0
-    return float(make_exploration(config).epsilon(steps))

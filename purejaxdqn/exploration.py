@@ -43,7 +43,9 @@ def make_exploration(config: Config) -> Exploration:
     schedule = linear_epsilon if config.epsilon_schedule == "linear" else exponential_epsilon
 
     def epsilon(step):
-        return schedule(step, config.epsilon_start, config.epsilon_end,
-                        config.epsilon_decay_steps, config.warmup_steps)
+        # Warm-up is uniform-random play whatever epsilon_start is.
+        annealed = schedule(step, config.epsilon_start, config.epsilon_end,
+                            config.epsilon_decay_steps, config.warmup_steps)
+        return jnp.where(step < config.warmup_steps, 1.0, annealed)
 
     return Exploration(epsilon=epsilon, select=jax.jit(epsilon_greedy))

@@ -19,10 +19,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import checkpoint
-from purejaxdqn.agent import epsilon_at, make_agent, step_input
+from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.config import Config
 from purejaxdqn.envs import EnvGroup
 from purejaxdqn.evaluation import evaluate, make_policy
+from purejaxdqn.exploration import make_exploration
 from purejaxdqn.runlog import RunLog
 
 
@@ -165,8 +166,9 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
 def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar):
     now = time.perf_counter()
     steps_per_s = (steps - window[1]) / (now - window[0])
+    epsilon = float(make_exploration(config).epsilon(steps))
     for k, seed in enumerate(seeds):
-        row = {"steps_per_s": steps_per_s, "epsilon": epsilon_at(config, steps),
+        row = {"steps_per_s": steps_per_s, "epsilon": epsilon,
                "recent_score": float(np.mean(recent_scores[k])) if recent_scores[k] else None}
         if metrics is not None:
             row.update({name: float(value[k]) for name, value in metrics.items()})

@@ -13,6 +13,12 @@ def test_linear_schedule_values():
         np.testing.assert_allclose(float(eps(step)), expected, rtol=1e-6)
 
 
+def test_warmup_is_uniform_random_whatever_epsilon_start():
+    eps = make_exploration(NATURE.replace(epsilon_start=0.5)).epsilon
+    assert float(eps(0)) == 1.0 and float(eps(49_999)) == 1.0
+    np.testing.assert_allclose(float(eps(50_000)), 0.5)
+
+
 def test_exponential_schedule_values():
     config = NATURE.replace(epsilon_schedule="exponential", epsilon_decay_steps=1000,
                             warmup_steps=100)

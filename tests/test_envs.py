@@ -77,3 +77,18 @@ def test_cartpole_vector_env():
         assert total >= 1
     finally:
         env.close()
+
+
+def test_atari_ram_and_lunar_lander_observations():
+    ram = make_env(NATURE.replace(env_id="Breakout-ram", num_envs=2))
+    lander = make_env(CARTPOLE.replace(env_id="LunarLander-v3", num_envs=2))
+    try:
+        step = ram.reset()
+        assert ram.spec.kind == "atari_ram" and ram.spec.frame_stack == 1
+        assert step.obs.shape == (2, 128) and step.obs.dtype == np.uint8
+        np.testing.assert_array_equal(step.frame, step.obs)
+        step = lander.step(np.zeros(2, np.int32))
+        assert step.obs.shape == (2, 8) and lander.spec.num_actions == 4
+    finally:
+        ram.close()
+        lander.close()

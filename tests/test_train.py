@@ -94,3 +94,19 @@ def test_seeds_side_by_side_match_separate_runs(tmp_path):
     # the two seeds really are different agents
     first = jax.tree_util.tree_leaves(both.params)[0]
     assert not np.allclose(np.asarray(first)[0], np.asarray(first)[1])
+
+
+def test_rainbow_lite_components_train_on_the_nature_cnn(tmp_path):
+    # double + dueling + 3-step + prioritized replay on pixels, a few dozen updates
+    from purejaxdqn.config import apply_variant
+
+    config = apply_variant(ATARI_SMOKE, "rainbow-lite").replace(
+        total_steps=800, warmup_steps=400, eval_every=0, eval_episodes=1,
+        eval_max_episode_steps=20, checkpoint_every=0, checkpoint_replay=False,
+        log_every=200)
+    summary = train(config, str(tmp_path), progress=False)
+    assert summary["steps"] == 800
+    metrics = read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
+    assert metrics[-1]["loss"] > 0 and np.isfinite(metrics[-1]["q_mean"])
+    learner, _ = learner_leaves(str(tmp_path), config)
+    assert int(learner.updates[0]) == (800 - 400) // 4

@@ -6,7 +6,7 @@ import pytest
 
 BAD_INPUTS = [
     (["--game", "Breakot"], "unknown environment 'Breakot'"),
-    (["--preset", "cartpole", "--batch-size", "100000"], "larger than replay_capacity"),
+    (["--preset", "cartpole", "--batch-size", "200000"], "larger than replay_capacity"),
     (["--preset", "cartpole", "--warmup-steps", "10"], "must be at least batch_size"),
     (["--preset", "cartpole", "--learning-rate", "-0.001"], "learning_rate must be positive"),
     (["--resume", "no/such/run"], "does not exist"),

@@ -166,9 +166,7 @@ def sps_tables(report: dict) -> str:
     multi = report.get("multi_seed")
     if multi:
         out.append("")
-        if not multi.get("supported"):
-            out.append(f"Multi-seed: {multi.get('note', 'not supported yet')}.")
-        elif not multi.get("measured"):
+        if not multi.get("measured"):
             out.append(f"Multi-seed: supported by the trainer; {multi.get('note', 'not measured')}.")
         else:
             out.append(f"Multi-seed (seeds side by side, vmapped) at num_envs={multi['num_envs']} "

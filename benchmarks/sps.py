@@ -34,7 +34,6 @@ See benchmarks/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import math
@@ -126,12 +125,6 @@ def bench_config(game: str, num_envs: int, quick: bool, batch_size: int = 32,
         env_id=game, num_envs=num_envs, batch_size=batch_size, replay_capacity=capacity,
         warmup_steps=warmup, total_steps=10**9, eval_every=0, checkpoint_every=0,
         eval_episodes=1, eval_max_episode_steps=10, log_every=10**9, **extra).validate()
-
-
-def supports_seeds() -> bool:
-    from purejaxdqn.config import Config
-
-    return "seeds" in {f.name for f in dataclasses.fields(Config)}
 
 
 def env_spec(game: str):
@@ -756,9 +749,6 @@ def run(args, cache_dir: str, run_root: str) -> int:
 
 
 def multi_seed(args, spec, reps, rep_s, window_s, run_root, one_seed_e2e, one_seed_learn):
-    if not supports_seeds():
-        return {"supported": False, "measured": False,
-                "note": "not supported yet: the trainer runs one seed per process"}
     if args.quick or args.multi_seed < 2:
         return {"supported": True, "measured": False,
                 "note": "skipped (--quick)" if args.quick else "skipped (--multi-seed 1)"}

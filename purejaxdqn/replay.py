@@ -16,7 +16,10 @@ Validity. The transition at slot ``j`` (stack at j, action_j) is valid iff
 
 n-step target. For m = 1..n: R += gamma^(m-1) r[j+m]; if terminated[j+m] (or
 life_lost[j+m] when ``life_loss_terminal``) then discount = 0 and stop; elif
-truncated[j+m] or m == n then discount = gamma^m, next_obs = stack at j+m, stop.
+truncated[j+m] or m == n or reset[j+m+1] then discount = gamma^m, next_obs =
+stack at j+m, stop. The ``reset`` stop matters where a stream restarts without
+its game ending (fresh envs after a non-exact resume): the window never runs
+into the next game; it bootstraps from the last state seen, like a truncation.
 
 Sampling. A sum tree holds one leaf per (slot, env): the priority if the
 transition is valid, else 0. ``add`` keeps it exact incrementally, so sampling
@@ -262,7 +265,8 @@ def make_replay(
         ended = state.terminated[ahead, envs]
         if life_loss_terminal:
             ended = ended | state.life_lost[ahead, envs]
-        stop = ended | state.truncated[ahead, envs] | (m == n)
+        cut = state.reset[(ahead + 1) % C, envs] & (m < n)  # next slot starts another stream
+        stop = ended | state.truncated[ahead, envs] | (m == n) | cut
         running = (jnp.cumsum(stop, axis=1) - stop) == 0  # no stop strictly before m
         powers = jnp.float32(gamma) ** jnp.arange(n, dtype=jnp.float32)
         reward = jnp.sum(jnp.where(running, powers * rewards, 0.0), axis=1)

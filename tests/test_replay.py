@@ -40,10 +40,12 @@ class Stream:
     ``episodic_life``-style life losses (terminated=True, then the game goes on
     with the stack kept)."""
 
-    def __init__(self, num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue):
+    def __init__(self, num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue,
+                 p_restart=0.0):
         self.n, self.s = num_envs, frame_stack
         self.rng = np.random.default_rng(seed)
         self.p = (p_term, p_trunc, p_life, p_continue)
+        self.p_restart = p_restart  # a reset mid-game: fresh envs after a non-exact resume
         self.t = 0
         self.ended = np.zeros(num_envs, bool)  # previous step ended the episode: auto-reset next
         self.go_on = np.zeros(num_envs, bool)  # ...unless it was an episodic-life loss
@@ -56,6 +58,8 @@ class Stream:
             first, reset = np.ones(n, bool), np.zeros(n, bool)
         else:
             reset = self.ended & ~self.go_on
+            if self.p_restart:
+                reset = reset | (rng.random(n) < self.p_restart)
             first = reset.copy()
         terminated = (rng.random(n) < p_term) & ~reset
         truncated = (rng.random(n) < p_trunc) & ~reset
@@ -118,7 +122,7 @@ class Reference:
                     R += self.gamma ** (m - 1) * float(f["reward"])
                     if f["terminated"] or (self.llt and f["life_lost"]):
                         disc = 0.0
-                    elif f["truncated"] or m == self.n:
+                    elif f["truncated"] or m == self.n or h[j + m + 1][0]["reset"]:
                         disc = self.gamma**m
                     if disc is not None:
                         break
@@ -224,6 +228,53 @@ def test_matches_reference(capacity, num_envs, frame_stack, n_step, llt, seed, p
         batches = _many_samples(replay)(state, jax.random.split(key, 64), 1.0)
         drawn = set(np.asarray(batches.index).ravel().tolist())
         assert drawn == set(valid)
+
+
+@pytest.mark.parametrize("capacity,num_envs,frame_stack,n_step", [(11, 2, 4, 3), (13, 2, 1, 3)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_n_step_windows_stop_at_a_restart(capacity, num_envs, frame_stack, n_step, seed):
+    """Streams that restart mid-game (reset with no game end before it, as after a
+    non-exact resume): every sampled window must stop before the reset."""
+    replay = _replay(capacity, num_envs, 16, frame_stack, n_step, True)
+    ref = Reference(capacity, num_envs, frame_stack, n_step, 0.9, True)
+    stream = Stream(num_envs, frame_stack, seed, 0.0, 0.0, 0.0, 0.0, p_restart=0.25)
+    state = replay.init(_timestep(Stream(num_envs, frame_stack, seed, 0, 0, 0, 0).next()))
+    key = jax.random.key(seed)
+    for _ in range(4 * capacity):
+        state = _fill(replay, state, stream, 1, ref)
+        valid = ref.valid()
+        _check_tree(state, valid)
+        if valid:
+            key, sub = jax.random.split(key)
+            _check_batch(replay.sample(state, sub), valid, frame_stack)
+
+
+def test_n_step_window_before_a_restart_by_hand():
+    """One env, n = 3, gamma 0.9, vector obs; slots 0..6 with a restart at slot 3
+    (reset, no terminal before it). The window from slot 1 must be the 1-step
+    transition to slot 2: R = r2 = 2, discount 0.9, next obs id 3 (slot 2's)."""
+    replay = make_replay(8, 1, 64, frame_stack=1, n_step=3, gamma=0.9)
+    f = np.zeros(1, bool)
+    state = None
+    for t, (r, reset) in enumerate([(0, True), (1, False), (2, False), (0, True),
+                                    (4, False), (5, False), (6, False)]):
+        ts = Timestep(obs=_encode(np.array([t + 1]), 1), action=np.array([t], np.int32),
+                      reward=np.array([r], np.float32), terminated=f, truncated=f,
+                      life_lost=f, first=np.array([reset]), reset=np.array([reset]))
+        state = replay.init(ts) if state is None else state
+        state = replay.add(state, ts)
+    batch = jax.device_get(replay.sample(state, jax.random.key(0)))
+    seen = {}
+    for b, slot in enumerate(batch.index.tolist()):
+        seen[slot] = (float(batch.reward[b]), float(batch.discount[b]),
+                      int(_decode(batch.next_obs, 1)[b]))
+    # slot 0's 3-step window would reach slot 3, a reset: it stops at slot 2,
+    # R = 1 + 0.9 * 2, discount 0.9^2, next obs id 3.
+    assert seen[0] == pytest.approx((1 + 0.9 * 2, 0.81, 3))
+    assert seen[1] == pytest.approx((2.0, 0.9, 3))
+    assert 2 not in seen  # (slot 2 -> slot 3) crosses the restart: no transition
+    assert seen[3] == pytest.approx((4 + 0.9 * 5 + 0.81 * 6, 0.9**3, 7))
+    assert set(seen) == {0, 1, 3}
 
 
 # --- memory ----------------------------------------------------------------------------

@@ -69,7 +69,14 @@ class AblationError(ValueError):
 
 
 class Interrupted(RuntimeError):
-    """A run was stopped by SIGINT/SIGTERM (checkpoint written); re-run to resume."""
+    """A run was stopped by SIGINT/SIGTERM (checkpoint written); re-run to resume.
+    `exit_code`: 130 for SIGINT, 143 for SIGTERM, as `purejaxdqn train` exits."""
+
+    def __init__(self, message: str, signal_name: str | None = None):
+        super().__init__(message)
+        from purejaxdqn.cli import EXIT_CODES
+
+        self.exit_code = EXIT_CODES.get(signal_name, 130)
 
 
 # --- statistics ---------------------------------------------------------------
@@ -427,7 +434,7 @@ def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
         if summary["stopped_by"]:
             raise Interrupted(f"{run.env} / {run.variant} stopped by {summary['stopped_by']} at "
                               f"{summary['steps']:,} steps (checkpoint saved); run the same "
-                              "command again to resume")
+                              "command again to resume", summary["stopped_by"])
         finals = summary["final_eval"]["score_mean"] if summary["final_eval"] else []
         say(f"{head}: done in {wall:.0f} s, final eval score "
             f"{', '.join(f'{m:.1f}' for m in finals)} (seeds {seeds_text})")
@@ -787,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Interrupted as error:
         print(f"ablate: {error}", file=sys.stderr)
-        return 130
+        return error.exit_code
     print(markdown, end="")
     return 0
 

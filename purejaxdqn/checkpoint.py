@@ -2,9 +2,10 @@
 
 Layout of `RUN_DIR/checkpoint/`:
   learner.msgpack  params, target params, optimizer state, RNG key, counters
-  replay/*.npy     the replay state, one array per field (only with checkpoint_replay)
-  host.json        steps, iteration, replay flag, evaluation schedule position
-  actions.npy      every action sent to the training envs, for --exact-resume
+  replay/*.npy     the replay state, one array per field (while the run is unfinished,
+                   unless checkpoint_replay is off)
+  host.json        steps, iteration, replay flag, evaluations so far, env segment, resumes
+  actions.npy      every action sent to the current training envs, for --exact-resume
 
 A checkpoint is written to a temporary directory and renamed into place, so a
 crash mid-write leaves the previous checkpoint intact.
@@ -52,6 +53,19 @@ def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np
 
 def exists(run_dir: str) -> bool:
     return os.path.exists(os.path.join(run_dir, CHECKPOINT, "host.json"))
+
+
+def read_host(run_dir: str) -> dict:
+    """The checkpoint's host.json (steps, env segment, evaluations, resumes)."""
+    path = os.path.join(run_dir, CHECKPOINT, "host.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint in {run_dir} (expected {path})") from None
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"checkpoint file {path} is unreadable "
+                              f"({type(error).__name__})") from None
 
 
 def load(run_dir: str, learner_template: Any, replay_template: Any | None):

@@ -2,7 +2,8 @@
 
 Every Config field is a flag (`--total-steps 100000`, `--dueling true`);
 `--game`/`--env` name the environment. Bad input exits with code 2 and one
-line on stderr before anything is written.
+line on stderr before anything is written; a run stopped by SIGINT exits 130,
+by SIGTERM 143 (after saving a checkpoint), a finished run 0.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import sys
 import time
 from typing import Any, Sequence
 
-from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
+from purejaxdqn import __version__
+from purejaxdqn.config import FIELD_CHOICES, FIELD_HELP, PRESETS, Config, ConfigError, get_preset
+from purejaxdqn.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
+                                  check_resume_flags, check_writable, clear_run_dir, flag)
 
 RESERVED = {"env_id"}  # spelled --game / --env
+# 128 + signal number, as a shell reports a process the signal ended (ablate uses the same)
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def _parse_bool(text: str) -> bool:
@@ -51,25 +57,61 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _field_help(field: dataclasses.Field) -> str:
+    value = field.default
+    if isinstance(value, bool):
+        shown = str(value).lower()
+    elif isinstance(value, tuple):
+        shown = ",".join(map(str, value)) or "(none)"
+    else:
+        shown = f"{value:,}" if isinstance(value, int) else str(value)
+    text = FIELD_HELP.get(field.name, "")
+    return f"{text} (nature default: {shown})".replace("%", "%%")
+
+
+def _metavar(field: dataclasses.Field) -> str | None:
+    if field.name in FIELD_CHOICES:
+        return "{" + ",".join(FIELD_CHOICES[field.name]) + "}"
+    if isinstance(field.default, bool):
+        return "{true,false}"
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="purejaxdqn", description="Nature DQN in pure JAX.")
+    parser = _Parser(prog="purejaxdqn", description="Nature DQN in pure JAX.",
+                     epilog="Exit codes: 0 finished, 2 bad input, 130 interrupted by SIGINT "
+                            "(Ctrl-C), 143 by SIGTERM; an interrupted run saves a checkpoint.")
+    parser.add_argument("--version", action="version", version=f"purejaxdqn {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    train = sub.add_parser("train", help="train (or resume) a DQN run")
-    train.add_argument("--preset", default="nature", help=f"one of {', '.join(PRESETS)}")
-    train.add_argument("--game", "--env", dest="env_id", default=None,
-                       help="Atari game (Breakout, Pong-v5, Breakout-ram) or CartPole-v1")
-    train.add_argument("--run-dir", default=None, help="where logs and checkpoints go")
+    train = sub.add_parser(
+        "train", help="train (or resume) a DQN run",
+        description="Train a DQN run, or continue one with --resume. Exit codes: 0 finished, "
+                    "2 bad input, 130 SIGINT, 143 SIGTERM (checkpoint saved).")
+    train.add_argument("--preset", default=None,
+                       help=f"named config the flags below change: {', '.join(PRESETS)} "
+                            "(default: nature)")
+    env_field = next(f for f in dataclasses.fields(Config) if f.name == "env_id")
+    train.add_argument("--game", "--env", dest="env_id", default=None, metavar="GAME",
+                       help=_field_help(env_field))
+    train.add_argument("--run-dir", default=None,
+                       help="where logs and checkpoints go (default: runs/GAME-seedN-TIME)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the logs and checkpoint of an earlier run in --run-dir")
     train.add_argument("--resume", default=None, metavar="RUN_DIR",
-                       help="continue the run in RUN_DIR from its checkpoint")
+                       help="continue the run in RUN_DIR from its checkpoint; only "
+                            f"{', '.join(flag(n) for n in RESUME_MAY_CHANGE)} may change")
     train.add_argument("--exact-resume", action="store_true",
-                       help="on resume, replay the recorded actions to restore the games exactly")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+                       help="with --resume: replay the recorded actions to restore the games "
+                            "exactly (bitwise the same run as an uninterrupted one)")
+    train.add_argument("--no-progress", action="store_true", help="no progress line")
     group = train.add_argument_group("config fields (default: the preset's value)")
     for field in dataclasses.fields(Config):
         if field.name in RESERVED:
             continue
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
-                           type=_field_type(field), default=None)
+                           type=_field_type(field), default=None,
+                           choices=FIELD_CHOICES.get(field.name), metavar=_metavar(field),
+                           help=_field_help(field))
     sub.add_parser("presets", help="print the named presets")
     return parser
 
@@ -83,7 +125,14 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
     """Resolve and check everything; raise ConfigError before anything is written."""
     from purejaxdqn.envs import resolve_env_id
 
+    if args.exact_resume and not args.resume:
+        raise ConfigError("--exact-resume applies only with --resume RUN_DIR")
     if args.resume:
+        for given, name in ((args.preset, "--preset"), (args.run_dir, "--run-dir"),
+                            (args.overwrite or None, "--overwrite")):
+            if given is not None:
+                raise ConfigError(f"{name} cannot be used with --resume: the run continues "
+                                  "in RUN_DIR with the config in its config.json")
         run_dir = args.resume
         config_path = os.path.join(run_dir, "config.json")
         if not os.path.isdir(run_dir):
@@ -94,36 +143,44 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
 
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
+        check_writable(run_dir)
         with open(config_path) as f:
             try:
                 config = Config.from_dict(json.load(f))
             except json.JSONDecodeError as error:
                 raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
-        config = config.replace(**_overrides(args))
+        config = config.replace(**check_resume_flags(config, _overrides(args)))
         resume = True
     else:
-        config = get_preset(args.preset).replace(**_overrides(args))
+        config = get_preset(args.preset or "nature").replace(**_overrides(args))
         if args.env_id:
             config = config.replace(env_id=args.env_id)
         run_dir = args.run_dir or os.path.join(
             "runs", f"{config.env_id}-seed{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
-        if os.path.exists(os.path.join(run_dir, "checkpoint")):
-            raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir} "
-                              "or choose another --run-dir")
+        check_new_run_dir(run_dir, args.overwrite)
         resume = False
     config.validate()
     resolve_env_id(config.env_id)
+    check_memory(config)
     return config, run_dir, resume
+
+
+def _print_presets() -> None:
+    try:
+        for name, preset in PRESETS.items():
+            changed = {k: v for k, v in preset.to_dict().items()
+                       if v != getattr(Config(), k)}
+            print(f"{name}: {json.dumps(changed) if changed else '(Nature DQN defaults)'}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `purejaxdqn presets | head`: the reader left, stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "presets":
-        for name, preset in PRESETS.items():
-            changed = {k: v for k, v in preset.to_dict().items()
-                       if v != getattr(Config(), k)}
-            print(f"{name}: {json.dumps(changed) if changed else '(Nature DQN defaults)'}")
+        _print_presets()
         return 0
     if args.command != "train":
         parser.print_help()
@@ -137,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from purejaxdqn.checkpoint import CheckpointError
     from purejaxdqn.train import train
 
+    if args.overwrite:
+        clear_run_dir(run_dir)
     try:
         summary = train(config, run_dir, resume=resume, exact_resume=args.exact_resume,
                         progress=not args.no_progress)
@@ -146,10 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if summary["stopped_by"]:
         print(f"stopped by {summary['stopped_by']} at {summary['steps']:,} steps; "
               f"checkpoint saved. Continue with: purejaxdqn train --resume {run_dir}")
-    else:
-        means = ", ".join(f"{m:.1f}" for m in summary["final_eval"]["score_mean"])
-        print(f"done: {summary['steps']:,} steps, final eval mean score {means} "
-              f"(seeds {', '.join(map(str, summary['seeds']))}); run in {run_dir}")
+        return EXIT_CODES.get(summary["stopped_by"], 0)
+    means = ", ".join(f"{m:.1f}" for m in summary["final_eval"]["score_mean"])
+    print(f"done: {summary['steps']:,} steps, final eval mean score {means} "
+          f"(seeds {', '.join(map(str, summary['seeds']))}); run in {run_dir}")
     return 0
 
 

@@ -81,7 +81,8 @@ class Config:
     # --- bookkeeping ----------------------------------------------------------
     log_every: int = 10_000  # agent steps between training-metric log rows
     checkpoint_every: int = 500_000  # agent steps; 0: only at the end and on signals
-    checkpoint_replay: bool = False  # the replay is large (7 GB for Atari at 1M)
+    checkpoint_replay: bool = True  # save the replay while learning goes on (7 GB for Atari at 1M)
+    checkpoint_minutes: float = 10.0  # wall-clock minutes between checkpoints; 0 disables
 
     # ------------------------------------------------------------------------
     def replace(self, **changes: Any) -> "Config":
@@ -121,13 +122,8 @@ class Config:
 
     def validate(self) -> "Config":
         """Raise ConfigError naming the first impossible value; return self if fine."""
-        _check_choice("target", self.target, ("q_learning", "double"))
-        _check_choice("loss", self.loss, ("huber", "mse"))
-        _check_choice("optimizer", self.optimizer, ("nature_rmsprop", "adam"))
-        _check_choice("torso", self.torso, ("auto", "nature_cnn", "mlp"))
-        _check_choice("target_update", self.target_update, ("hard", "soft"))
-        _check_choice("epsilon_schedule", self.epsilon_schedule, ("linear", "exponential"))
-        _check_choice("replay", self.replay, ("uniform", "prioritized"))
+        for name, choices in FIELD_CHOICES.items():
+            _check_choice(name, getattr(self, name), choices)
         positive = (
             "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
             "target_update_period", "n_step", "head_hidden", "eval_episodes",
@@ -137,10 +133,19 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
-                        "epsilon_decay_steps", "eval_num_envs", "seed")
+                        "epsilon_decay_steps", "eval_num_envs", "seed", "checkpoint_minutes")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if max(self.all_seeds) > MAX_SEED:
+            raise ConfigError(
+                f"seeds must be at most {MAX_SEED}, got {max(self.all_seeds)}: each seed owns "
+                f"a block of {SEED_BLOCK:,} env seeds and envpool seeds are int32")
+        if self.replay_capacity > MAX_REPLAY_CAPACITY:
+            raise ConfigError(
+                f"replay_capacity ({self.replay_capacity:,}) exceeds 2^24 = "
+                f"{MAX_REPLAY_CAPACITY:,}: the sum tree that samples the replay adds float32 "
+                "masses, exact only up to 2^24 transitions")
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
         if not 0.0 <= self.gamma <= 1.0:
@@ -206,6 +211,80 @@ class Config:
         return self
 
 
+# Allowed values of the string fields (validate checks them; --help lists them).
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "target": ("q_learning", "double"),
+    "loss": ("huber", "mse"),
+    "optimizer": ("nature_rmsprop", "adam"),
+    "torso": ("auto", "nature_cnn", "mlp"),
+    "target_update": ("hard", "soft"),
+    "epsilon_schedule": ("linear", "exponential"),
+    "replay": ("uniform", "prioritized"),
+}
+
+# The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
+MAX_REPLAY_CAPACITY = 2**24
+# Env seeds: seed s owns [s * SEED_BLOCK, (s + 1) * SEED_BLOCK) (see envs.env_seed);
+# envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.
+SEED_BLOCK = 2**20
+MAX_SEED = 2**31 // SEED_BLOCK - 1
+
+# One line per Config field for `--help` (the CLI adds the default and the choices).
+FIELD_HELP: dict[str, str] = {
+    "env_id": "environment: an Atari game (Breakout, Pong-v5, Breakout-ram) or CartPole-v1",
+    "num_envs": "envs stepped together per seed; every schedule counts steps over all of them",
+    "seed": "random seed (params, exploration, env seeds) when --seeds is not given",
+    "seeds": "comma-separated seeds trained side by side in one process (vmapped)",
+    "noop_max": "up to this many random no-op actions at the start of each game",
+    "sticky_action_prob": "probability that the emulator repeats the previous action",
+    "full_action_space": "use all 18 Atari actions instead of the game's minimal set",
+    "fire_reset": "press FIRE after each reset (envpool's default; Nature did not)",
+    "max_episode_steps": "training time limit per game, in agent steps (27,000 = 108k frames)",
+    "life_loss_terminal": "cut the bootstrap at a lost life (learning only; the game goes on)",
+    "reward_clip": "sign-clip rewards for learning (scores stay raw)",
+    "total_steps": "agent steps to train per seed, summed over envs (4 frames each on Atari)",
+    "warmup_steps": "uniform-random steps that fill the replay before the first update",
+    "replay_capacity": "transitions kept in the replay (at most 2^24)",
+    "batch_size": "transitions per gradient update",
+    "steps_per_update": "agent steps per gradient update (the replay ratio)",
+    "target_update": "how the target network follows the online one",
+    "target_update_period": "agent steps between hard target copies",
+    "soft_tau": "Polyak factor of the soft target update, per update",
+    "gamma": "discount factor",
+    "n_step": "steps in the bootstrapped return (1 = Nature)",
+    "target": "TD target: Q-learning (Nature) or Double DQN",
+    "loss": "TD loss: Huber (Nature's clipped error) or squared",
+    "optimizer": "optimizer: DeepMind's centered RMSProp or Adam",
+    "learning_rate": "optimizer step size",
+    "rmsprop_decay": "RMSProp moving-average decay",
+    "rmsprop_min_sq_grad": "RMSProp epsilon, DeepMind's constant for a summed loss",
+    "adam_eps": "Adam epsilon",
+    "torso": "network torso; auto picks the Nature CNN for pixels, an MLP for vectors",
+    "mlp_hidden": "comma-separated hidden sizes of the MLP torso",
+    "head_hidden": "units of the hidden layer after the torso",
+    "dueling": "dueling value/advantage head",
+    "epsilon_schedule": "shape of the exploration decay",
+    "epsilon_start": "exploration epsilon when learning starts",
+    "epsilon_end": "exploration epsilon after the decay",
+    "epsilon_decay_steps": "agent steps of the epsilon decay, from the end of warm-up",
+    "replay": "replay sampling: uniform or proportional prioritized",
+    "per_alpha": "prioritized replay exponent on |TD error|",
+    "per_beta_start": "importance-weight exponent at the start, annealed to per_beta_end",
+    "per_beta_end": "importance-weight exponent reached at total_steps",
+    "per_eps": "added to |TD error| so every transition keeps some priority",
+    "eval_every": "agent steps between evaluations (0: only at the end)",
+    "eval_episodes": "games per evaluation",
+    "eval_epsilon": "epsilon of the evaluation policy",
+    "eval_max_episode_steps": "evaluation time limit per game, agent steps (4,500 = 18k frames)",
+    "eval_num_envs": "evaluation envs (0: one per game, at most 32)",
+    "log_every": "agent steps between rows of metrics.jsonl",
+    "checkpoint_every": "agent steps between checkpoints (0: none on a step count)",
+    "checkpoint_replay": "save the replay in checkpoints so a resume continues learning at "
+                         "once (false: a resume refills the replay with a new warm-up)",
+    "checkpoint_minutes": "wall-clock minutes between checkpoints (0: none on a clock)",
+}
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -241,7 +320,7 @@ CARTPOLE = Config(
     eval_epsilon=0.0,  # CartPole is solved by the greedy policy; Atari keeps 0.05
     eval_max_episode_steps=500,
     log_every=4_000,
-    checkpoint_every=0,
+    checkpoint_every=20_000,  # a checkpoint (with its 2 MB replay) every ~12 s of a 1-min run
 )
 
 # What each named variant changes relative to Nature DQN: component fields only,

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
@@ -125,6 +125,28 @@ def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, see
         return envpool.make(envpool_id, **kwargs)
 
 
+def _obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
+    """(agent obs shape, dtype, frames stacked) from envpool's observation space."""
+    if kind == "atari_ram":
+        return (128,), np.uint8, 1
+    if kind == "atari":
+        return tuple(space.shape), np.uint8, space.shape[0]
+    return tuple(space.shape), np.float32, 1
+
+
+def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
+    """(replay frame shape, dtype, frames stacked) for `config.env_id`, read from
+    envpool's spec without starting any env (for memory estimates)."""
+    import envpool
+
+    kind, envpool_id, _ = resolve_env_id(config.env_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        space = envpool.make_spec(envpool_id).observation_space
+    obs_shape, dtype, stack = _obs_layout(kind, space)
+    return (obs_shape[1:] if stack > 1 else obs_shape), dtype, stack
+
+
 class VecEnv:
     """A batch of envpool envs behind a send/recv interface.
 
@@ -137,13 +159,7 @@ class VecEnv:
         self.num_envs = num_envs
         self._env = _make_envpool(config, envpool_id, self.kind, num_envs, seed,
                                   max_episode_steps)
-        space = self._env.observation_space
-        if self.kind == "atari_ram":
-            obs_shape, obs_dtype, stack = (128,), np.uint8, 1
-        elif self.kind == "atari":
-            obs_shape, obs_dtype, stack = tuple(space.shape), np.uint8, space.shape[0]
-        else:
-            obs_shape, obs_dtype, stack = tuple(space.shape), np.float32, 1
+        obs_shape, obs_dtype, stack = _obs_layout(self.kind, self._env.observation_space)
         self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
                             obs_shape, obs_dtype, stack)
         self._lives = np.zeros(num_envs, np.int64)
@@ -172,7 +188,14 @@ class VecEnv:
 
     def _to_step(self, obs, reward, terminated, truncated, info) -> EnvStep:
         reset = np.asarray(info["elapsed_step"]) == 0
+        # envpool reports a game that ends on the time-limit step as truncated only;
+        # a real game over wins (no bootstrap): Atari says so in info["terminated"],
+        # CartPole's own failure rule is checked on the final observation.
         terminated = np.asarray(terminated, bool)
+        if "terminated" in info:
+            terminated = terminated | np.asarray(info["terminated"], bool)
+        elif self.spec.envpool_id.startswith("CartPole"):
+            terminated = terminated | (np.asarray(truncated, bool) & _cartpole_failed(obs))
         truncated = np.asarray(truncated, bool) & ~terminated
         reward = np.asarray(reward, np.float32)
         if self.kind == "vector":
@@ -194,18 +217,50 @@ class VecEnv:
                        reset, episode_return, episode_length)
 
 
+def _cartpole_failed(obs: np.ndarray) -> np.ndarray:
+    """CartPole's game-over rule (gymnasium, envpool): cart beyond 2.4 or pole beyond 12°."""
+    obs = np.asarray(obs)
+    return (np.abs(obs[:, 0]) > 2.4) | (np.abs(obs[:, 2]) > 12 * 2 * np.pi / 360)
+
+
+# Env seeds. envpool seeds env i of a batch as `seed + i`, so batches seeded with
+# nearby integers share games. Seed s therefore owns the block
+# [s * SEED_BLOCK, (s + 1) * SEED_BLOCK): training envs in the lower half (segment r,
+# the r-th set of fresh envs after r non-exact resumes, takes the r-th run of
+# num_envs seeds), evaluation envs in the upper half (evaluation k takes the k-th run
+# of its env count, wrapping within the half). No two seeds, and no training and
+# evaluation env, ever share an env seed.
+def env_seed(seed: int, num_envs: int, purpose: str = "train", index: int = 0) -> int:
+    """First envpool seed of batch `index` for `purpose` ("train" or "eval") of `seed`."""
+    half = SEED_BLOCK // 2
+    runs = half // num_envs  # batches of num_envs that fit in one half
+    if purpose == "train":
+        if index >= runs:
+            raise ConfigError(f"no fresh training env seeds left after {index} resumes")
+        offset = index * num_envs
+    elif purpose == "eval":
+        offset = half + (index % runs) * num_envs
+    else:
+        raise ValueError(f"unknown env seed purpose {purpose!r}")
+    return seed * SEED_BLOCK + offset
+
+
 def make_env(config: Config, seed: int | None = None) -> VecEnv:
-    """The training env: `config.num_envs` envs, training time limit."""
-    return VecEnv(config, config.num_envs, config.seed if seed is None else seed,
-                  config.max_episode_steps)
+    """The training env: `config.num_envs` envs, training time limit, env seeds from
+    `config.seed`'s block (or exactly `seed` if given)."""
+    if seed is None:
+        seed = env_seed(config.seed, config.num_envs)
+    return VecEnv(config, config.num_envs, seed, config.max_episode_steps)
 
 
 class EnvGroup:
-    """One training VecEnv per seed, stepped together (seed s's envs are seeded s,
-    exactly as in a single-seed run, so side-by-side seeds reproduce separate runs)."""
+    """One training VecEnv per seed, stepped together (seed s's envs take s's env
+    seeds, exactly as in a single-seed run, so side-by-side seeds reproduce separate
+    runs). `segment` > 0: the fresh envs of a non-exact resume (see `env_seed`)."""
 
-    def __init__(self, config: Config, seeds: tuple[int, ...]):
-        self.envs = [make_env(config, seed=s) for s in seeds]
+    def __init__(self, config: Config, seeds: tuple[int, ...], segment: int = 0):
+        self.env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in seeds]
+        self.envs = [make_env(config, seed=e) for e in self.env_seeds]
         self.spec = self.envs[0].spec
 
     def reset(self) -> list[EnvStep]:

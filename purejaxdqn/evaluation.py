@@ -32,11 +32,16 @@ def make_policy(network: Network) -> Callable:
     return policy
 
 
+def num_eval_envs(config: Config, episodes: int | None = None) -> int:
+    """Envs an evaluation runs side by side: eval_num_envs, or one per game up to 32."""
+    return config.eval_num_envs or min(episodes or config.eval_episodes, 32)
+
+
 def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed: int,
              episodes: int | None = None) -> dict:
     """Play `episodes` games (default config.eval_episodes); return score statistics."""
     episodes = episodes or config.eval_episodes
-    num_envs = config.eval_num_envs or min(episodes, 32)
+    num_envs = num_eval_envs(config, episodes)
     quota = np.full(num_envs, episodes // num_envs)
     quota[: episodes % num_envs] += 1
     env = make_eval_env(config, num_envs, seed)

@@ -6,6 +6,12 @@ Files in the run directory:
   eval.jsonl     one row per evaluation and seed (mean/median score, human-normalised score)
 
 Steps are agent steps of one seed (each seed takes the same number).
+
+Logs are flushed (TensorBoard's writer closed and reopened, which drains its
+queue) at every checkpoint and on exit. After a crash the files may hold rows
+past the last checkpoint (and a half-written last line); `truncate_logs` cuts
+every log back to the checkpoint's step before a resume appends to it, so no
+step appears twice and steps never go backwards.
 """
 
 from __future__ import annotations
@@ -13,29 +19,47 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import struct
+import time
 from typing import Any
 
 
+EPISODES, METRICS, EVALS, TENSORBOARD = "episodes.csv", "metrics.jsonl", "eval.jsonl", "tb"
+
+
 class RunLog:
-    def __init__(self, run_dir: str, tensorboard: bool = True):
+    """`append=False` starts every log afresh (a new run); True continues them (a
+    resume, after `truncate_logs`)."""
+
+    def __init__(self, run_dir: str, tensorboard: bool = True, append: bool = False):
         self.run_dir = run_dir
         os.makedirs(run_dir, exist_ok=True)
-        episodes_path = os.path.join(run_dir, "episodes.csv")
-        new = not os.path.exists(episodes_path)
-        self._episodes_file = open(episodes_path, "a", newline="")
+        episodes_path = os.path.join(run_dir, EPISODES)
+        new = not append or not os.path.exists(episodes_path)
+        mode = "a" if append else "w"
+        self._episodes_file = open(episodes_path, mode, newline="")
         self._episodes = csv.writer(self._episodes_file)
         if new:
             self._episodes.writerow(["seed", "step", "score", "length"])
-        self._metrics = open(os.path.join(run_dir, "metrics.jsonl"), "a")
-        self._evals = open(os.path.join(run_dir, "eval.jsonl"), "a")
-        self._tb = None
-        if tensorboard:
-            try:
-                from tensorboardX import SummaryWriter
+        self._metrics = open(os.path.join(run_dir, METRICS), mode)
+        self._evals = open(os.path.join(run_dir, EVALS), mode)
+        if not append:  # a new run: no event file of an earlier one may mix in
+            shutil.rmtree(os.path.join(run_dir, TENSORBOARD), ignore_errors=True)
+        self._tensorboard = tensorboard
+        self._tb = self._open_tb()
 
-                self._tb = SummaryWriter(os.path.join(run_dir, "tb"))
-            except ImportError:  # TensorBoard is optional
-                self._tb = None
+    def _open_tb(self):
+        if not self._tensorboard:
+            return None
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError:  # TensorBoard is optional
+            return None
+        # tensorboardX names files by the second: the suffix keeps a writer reopened
+        # within the same second from overwriting the last file, and names in time order.
+        return SummaryWriter(os.path.join(self.run_dir, TENSORBOARD),
+                             filename_suffix=f".{time.time_ns()}")
 
     def episode(self, seed: int, step: int, score: float, length: int) -> None:
         self._episodes.writerow([seed, step, score, length])
@@ -58,16 +82,101 @@ class RunLog:
                     self._tb.add_scalar(f"seed{seed}/{prefix}/{name}", value, step)
 
     def flush(self) -> None:
-        self._episodes_file.flush()
+        """Everything logged so far is on disk when this returns."""
+        for f in (self._episodes_file, self._metrics, self._evals):
+            f.flush()
+            os.fsync(f.fileno())
         if self._tb:
-            self._tb.flush()
+            # tensorboardX's flush() leaves queued events unwritten; close() drains
+            # the queue. The next events go to a new file in the same directory.
+            self._tb.close()
+            self._tb = self._open_tb()
 
     def close(self) -> None:
-        self.flush()
         for f in (self._episodes_file, self._metrics, self._evals):
             f.close()
         if self._tb:
             self._tb.close()
+            self._tb = None
+
+
+def truncate_logs(run_dir: str, step: int) -> int:
+    """Drop every log row (and TensorBoard event) with step > `step`, and any
+    half-written last line; rewrite each file atomically. Return rows dropped."""
+    dropped = 0
+    for name in (EPISODES, METRICS, EVALS):
+        path = os.path.join(run_dir, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, newline="") as f:
+            lines = f.readlines()
+        if name == EPISODES:
+            keep = lines[:1] + [line for line in lines[1:] if _csv_step(line) <= step]
+        else:
+            keep = [line for line in lines if _json_step(line) <= step]
+        dropped += len(lines) - len(keep)
+        _write_atomic(path, "".join(keep))
+    tb_dir = os.path.join(run_dir, TENSORBOARD)
+    for name in sorted(os.listdir(tb_dir)) if os.path.isdir(tb_dir) else []:
+        path = os.path.join(tb_dir, name)
+        records = list(read_event_records(path))
+        keep = [raw for raw, event in records if not event.HasField("summary")
+                or event.step <= step]
+        dropped += len(records) - len(keep)
+        _write_atomic(path, b"".join(keep))
+    return dropped
+
+
+_INF = float("inf")  # the step of a line that cannot be trusted: always dropped
+
+
+def _csv_step(line: str) -> float:
+    fields = line.rstrip("\r\n").split(",")
+    if not line.endswith("\n") or len(fields) != 4:
+        return _INF
+    try:
+        return int(fields[1])
+    except ValueError:
+        return _INF
+
+
+def _json_step(line: str) -> float:
+    if not line.endswith("\n"):
+        return _INF
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return _INF
+
+
+def _write_atomic(path: str, data) -> None:
+    tmp = path + ".tmp"
+    binary = isinstance(data, bytes)
+    with open(tmp, "wb") if binary else open(tmp, "w", newline="") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_event_records(path: str):
+    """(raw record bytes, Event) for each complete record of a TensorBoard event
+    file (TFRecord framing: u64 length, u32 crc, data, u32 crc); a truncated last
+    record, as a kill leaves, is skipped."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    with open(path, "rb") as f:
+        data = f.read()
+    at = 0
+    while at + 12 <= len(data):
+        (length,) = struct.unpack("<Q", data[at:at + 8])
+        end = at + 12 + length + 4
+        if end > len(data):
+            break
+        event = Event()
+        event.ParseFromString(data[at + 12:at + 12 + length])
+        yield data[at:end], event
+        at = end
 
 
 def read_jsonl(path: str) -> list[dict]:

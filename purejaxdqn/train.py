@@ -2,8 +2,8 @@
 
 Per env iteration: `act` stores the step just observed and picks actions; the
 actions go to envpool (`send`), whose threads step the games while the device
-runs the updates owed (`learn`); `recv` collects the next step. Evaluation,
-logging and checkpoints happen at step counts.
+runs the updates owed (`learn`); `recv` collects the next step. Evaluation and
+logging happen at step counts, checkpoints at step counts and on a wall clock.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ import numpy as np
 from purejaxdqn import checkpoint
 from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.config import Config
-from purejaxdqn.envs import EnvGroup
-from purejaxdqn.evaluation import evaluate, make_policy
+from purejaxdqn.envs import EnvGroup, env_seed
+from purejaxdqn.evaluation import evaluate, make_policy, num_eval_envs
 from purejaxdqn.exploration import make_exploration
-from purejaxdqn.runlog import RunLog
+from purejaxdqn.progress import Progress
+from purejaxdqn.runlog import RunLog, truncate_logs
+
+EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
 
 class _StopFlag:
@@ -63,93 +66,108 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     tests and by anyone who wants to split a run into chunks.
     """
     seeds = config.all_seeds
-    envs = EnvGroup(config, seeds)
+    host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
+    segment = 0  # which of the seed's training env-seed batches (envs.env_seed) to use
+    if resume:  # exact: the same games again; else fresh ones no earlier segment played
+        segment = checkpoint.read_host(run_dir).get("env_segment", 0) + (not exact_resume)
+    envs = EnvGroup(config, seeds, segment=segment)
     agent = make_agent(config, envs.spec)
     policy = make_policy(agent.network)
     state = agent.init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
-    host = {"iteration": 0, "evaluations": []}
-    action_log: list[np.ndarray] = []
+    action_log: list[np.ndarray] = []  # actions since this env segment began
     env_steps = envs.reset()
     learning_starts = config.warmup_steps
 
     if resume:
-        learner, replay, host, actions = checkpoint.load(run_dir, state.learner, state.replay)
+        learner, replay, saved, actions = checkpoint.load(run_dir, state.learner, state.replay)
+        host = {**host, **saved, "env_segment": segment}
         state = state.replace(learner=learner, replay=state.replay if replay is None else replay)
-        action_log = list(actions)
         steps_now = int(learner.steps[0])
         if exact_resume:
+            if replay is None:
+                raise checkpoint.CheckpointError(
+                    "--exact-resume needs the replay in the checkpoint (checkpoint_replay)")
             # envpool cannot save emulator state; replaying the recorded actions from the
-            # same seeds rebuilds it exactly (cost: one env step per recorded step).
+            # same env seeds rebuilds it exactly (cost: one env step per recorded step).
+            action_log = list(actions)
             for a in action_log:
                 env_steps = envs.step(a)
-        else:  # fresh games from new env seeds; the replay sees a reset boundary
-            envs.close()
-            envs = EnvGroup(config, tuple(s + steps_now for s in seeds))
-            env_steps = envs.reset()
+        # (else the fresh envs' first step is a reset: the replay sees a boundary)
         if replay is None:  # refill before learning again, with the current policy
             learning_starts = steps_now + config.warmup_steps
+        host["resumes"] = host.get("resumes", []) + [
+            {"step": steps_now, "exact": exact_resume, "replay_restored": replay is not None,
+             "env_segment": segment, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
+        truncate_logs(run_dir, steps_now)
 
-    log = RunLog(run_dir)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        f.write(config.to_json())
+    log = RunLog(run_dir, append=resume)
+    _write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
 
     steps = int(state.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None
     recent_scores = [deque(maxlen=100) for _ in seeds]
-    bar = _progress(progress, config.total_steps, steps)
+    bar = Progress(config.total_steps, steps, learning_starts) if progress else None
+    if resume and bar is not None:
+        bar.write(_resume_message(host["resumes"][-1]))
     window = (time.perf_counter(), steps)
     learning_clock = None  # (time, steps) when learning began, for the throughput summary
     stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
+    saved_at = time.monotonic()
 
-    with _StopFlag() as stop:
-        while steps < stop_at and stop.raised is None:
-            state, actions = agent.act(state, step_input(env_steps))
-            actions = np.asarray(actions)
-            envs.send(actions)  # envpool steps on its threads from here...
-            if not overlap:
-                env_steps = envs.recv()
-            host["iteration"] += 1
-            if steps + config.num_envs > learning_starts and \
-                    host["iteration"] % agent.iterations_per_learn == 0:
-                state, metrics = agent.learn(state)  # ...while the device learns
-                if learning_clock is None:
-                    learning_clock = (time.perf_counter(), steps)
+    try:
+        with _StopFlag() as stop:
+            while steps < stop_at and stop.raised is None:
+                state, actions = agent.act(state, step_input(env_steps))
+                actions = np.asarray(actions)
+                envs.send(actions)  # envpool steps on its threads from here...
                 if not overlap:
-                    jax.block_until_ready(state)
-            if overlap:
-                env_steps = envs.recv()
-            action_log.append(actions.astype(np.uint8))
-            before, steps = steps, steps + config.num_envs
+                    env_steps = envs.recv()
+                host["iteration"] += 1
+                if steps + config.num_envs > learning_starts and \
+                        host["iteration"] % agent.iterations_per_learn == 0:
+                    state, metrics = agent.learn(state)  # ...while the device learns
+                    if learning_clock is None:
+                        learning_clock = (time.perf_counter(), steps)
+                    if not overlap:
+                        jax.block_until_ready(state)
+                if overlap:
+                    env_steps = envs.recv()
+                action_log.append(actions.astype(np.uint8))
+                before, steps = steps, steps + config.num_envs
 
-            for k, (seed, env_step) in enumerate(zip(seeds, env_steps)):
-                for i in np.flatnonzero(~np.isnan(env_step.episode_return)):
-                    score = float(env_step.episode_return[i])
-                    log.episode(seed, steps, score, int(env_step.episode_length[i]))
-                    recent_scores[k].append(score)
-            if bar is not None:
-                bar.update(config.num_envs)
+                for k, (seed, env_step) in enumerate(zip(seeds, env_steps)):
+                    for i in np.flatnonzero(~np.isnan(env_step.episode_return)):
+                        score = float(env_step.episode_return[i])
+                        log.episode(seed, steps, score, int(env_step.episode_length[i]))
+                        recent_scores[k].append(score)
+                if bar is not None:
+                    bar.update(steps)
 
-            if _due(before, steps, config.log_every):
-                window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
-                                      log, bar)
-            if _due(before, steps, config.eval_every):
-                _evaluate(config, seeds, policy, state, steps, host, log, bar)
-            if _due(before, steps, config.checkpoint_every):
-                _save(config, run_dir, state, host, action_log)
-        stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps else None)
+                if _due(before, steps, config.log_every):
+                    window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
+                                          log, bar)
+                if _due(before, steps, config.eval_every):
+                    _evaluate(config, seeds, policy, state, steps, host, log, bar)
+                if _due(before, steps, config.checkpoint_every) or \
+                        _clock_due(saved_at, config.checkpoint_minutes):
+                    _save(config, run_dir, state, host, action_log, log)
+                    saved_at = time.monotonic()
+            stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
+                                         else None)
 
-    jax.block_until_ready(state)
-    learning_sps = None
-    if learning_clock is not None and steps > learning_clock[1]:
-        learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
-    if stopped_by is None and (not host["evaluations"] or
-                               host["evaluations"][-1]["step"] != steps):
-        _evaluate(config, seeds, policy, state, steps, host, log, bar)
-    _save(config, run_dir, state, host, action_log)
-    if bar is not None:
-        bar.close()
-    log.close()
-    envs.close()
+        jax.block_until_ready(state)
+        learning_sps = None
+        if learning_clock is not None and steps > learning_clock[1]:
+            learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
+        if stopped_by is None and (not host["evaluations"] or
+                                   host["evaluations"][-1]["step"] != steps):
+            _evaluate(config, seeds, policy, state, steps, host, log, bar)
+        _save(config, run_dir, state, host, action_log, log)
+    finally:  # whatever happens, what was logged reaches the disk
+        if bar is not None:
+            bar.close()
+        log.close()
+        envs.close()
     summary = {"steps": steps, "seeds": list(seeds), "stopped_by": stopped_by,
                # agent steps/s of one seed from the first update on (multiply by
                # len(seeds) for the total); includes evaluations if any ran
@@ -157,10 +175,29 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
+               "resumes": host["resumes"],
                "run_dir": run_dir}
-    with open(os.path.join(run_dir, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    _write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
+
+
+def _clock_due(saved_at: float, minutes: float) -> bool:
+    return minutes > 0 and time.monotonic() - saved_at >= 60 * minutes
+
+
+def _resume_message(resume: dict) -> str:
+    how = ("exactly (recorded actions replayed into the same games)" if resume["exact"] else
+           "with fresh games from new env seeds (the games in progress were dropped)")
+    replay = ("replay restored, learning continues at once" if resume["replay_restored"] else
+              "replay NOT in the checkpoint: a new warm-up refills it before learning")
+    return f"resuming at {resume['step']:,} steps {how}; {replay}"
+
+
+def _write_atomic(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar):
@@ -175,20 +212,22 @@ def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar)
         log.metrics(seed, steps, row)
     if bar is not None:
         scores = [np.mean(r) for r in recent_scores if r]
-        bar.set_postfix(sps=f"{steps_per_s:.0f}",
-                        score=f"{np.mean(scores):.1f}" if scores else "-")
+        bar.set_postfix(score=f"{np.mean(scores):.1f}" if scores else "-")
     return now, steps
 
 
 def _evaluate(config, seeds, policy, state, steps, host, log, bar):
-    """Nature-protocol evaluation of each seed's params. The key and env seed derive
-    from the seed and step count, never from the training key, so evaluating does
-    not change the training trajectory."""
+    """Nature-protocol evaluation of each seed's params. The key derives from the
+    seed and step count, never from the training key, so evaluating does not
+    change the training trajectory; the env seeds come from the seed's evaluation
+    range (envs.env_seed), disjoint from every training env and every other seed."""
     means = []
+    index = len(host["evaluations"])
     for k, seed in enumerate(seeds):
         params = jax.tree_util.tree_map(lambda x: x[k], state.learner.params)
-        key = jax.random.fold_in(jax.random.PRNGKey(seed + 1), steps)
-        result = evaluate(config, policy, params, key, seed=seed + 10_000 + steps)
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_KEY), steps)
+        first_env_seed = env_seed(seed, num_eval_envs(config), "eval", index)
+        result = evaluate(config, policy, params, key, seed=first_env_seed)
         log.evaluation(seed, steps, result)
         means.append(result["score_mean"])
         message = (f"eval seed {seed} @ {steps:,} steps: mean {result['score_mean']:.1f}, "
@@ -199,20 +238,14 @@ def _evaluate(config, seeds, policy, state, steps, host, log, bar):
     host["evaluations"].append({"step": steps, "score_mean": means})
 
 
-def _save(config, run_dir, state, host, action_log):
+def _save(config, run_dir, state, host, action_log, log):
+    """Flush the logs, then write the checkpoint: a crash in between leaves log rows
+    past the checkpoint, which a resume truncates (never rows missing before it).
+    The replay goes in while the run is unfinished, so a resume needs no warm-up."""
+    log.flush()
+    steps = int(state.learner.steps[0])
     actions = np.stack(action_log) if action_log else \
         np.zeros((0, len(config.all_seeds), config.num_envs), np.uint8)
-    checkpoint.save(run_dir, state.learner,
-                    state.replay if config.checkpoint_replay else None,
-                    {**host, "steps": int(state.learner.steps[0])}, actions)
-
-
-def _progress(enabled: bool, total: int, initial: int):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True,
-                mininterval=0.5, smoothing=0.05)
+    keep_replay = config.checkpoint_replay and steps < config.total_steps
+    checkpoint.save(run_dir, state.learner, state.replay if keep_replay else None,
+                    {**host, "steps": steps}, actions)

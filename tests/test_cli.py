@@ -12,6 +12,13 @@ BAD_INPUTS = [
     (["--resume", "no/such/run"], "does not exist"),
     (["--preset", "nope"], "unknown preset 'nope'"),
     (["--preset", "cartpole", "--total-steps", "many"], "invalid int value"),
+    (["--preset", "cartpole", "--replay-capacity", "100000000"], "exceeds 2^24"),
+    (["--game", "Pong", "--replay-capacity", "16777216", "--seeds", "0,1,2,3,4,5,6,7,8,9"],
+     "GB of host memory (MemAvailable) is free"),
+    (["--preset", "cartpole", "--exact-resume"], "--exact-resume applies only with --resume"),
+    (["--preset", "cartpole", "--run-dir", "/proc/purejaxdqn-run"], "is not writable"),
+    (["--preset", "cartpole", "--target", "triple"], "invalid choice: 'triple'"),
+    (["--preset", "cartpole", "--seed", "5000"], "seeds must be at most 2047"),
 ]
 
 
@@ -43,3 +50,133 @@ def test_presets_command_lists_presets():
     assert result.returncode == 0
     assert "nature: (Nature DQN defaults)" in result.stdout
     assert "cartpole:" in result.stdout
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "purejaxdqn", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_one_line_exit_2(result, fragment):
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert result.stdout == ""
+
+
+def _fake_run(tmp_path):
+    """A run dir as the resume checks see it: config.json and a checkpoint marker."""
+    from purejaxdqn.config import CARTPOLE
+
+    run = tmp_path / "run"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "config.json").write_text(CARTPOLE.to_json())
+    (run / "checkpoint" / "host.json").write_text('{"steps": 1000}')
+    return run
+
+
+def _snapshot(path):
+    return {os.path.join(d, f): open(os.path.join(d, f), "rb").read()
+            for d, _, files in os.walk(path) for f in files}
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--learning-rate", "0.001"], "--learning-rate cannot change on resume"),
+    (["--num-envs", "8"], "--num-envs cannot change on resume (the run has 4, got 8)"),
+    (["--game", "Pong"], "--game cannot change on resume"),
+    (["--total-steps", "200000"], "--total-steps cannot change on resume"),
+    (["--preset", "cartpole"], "--preset cannot be used with --resume"),
+    (["--run-dir", "elsewhere"], "--run-dir cannot be used with --resume"),
+    (["--overwrite"], "--overwrite cannot be used with --resume"),
+])
+def test_resume_refuses_flags_that_change_the_run(tmp_path, args, fragment):
+    run = _fake_run(tmp_path)
+    before = _snapshot(tmp_path)
+    _assert_one_line_exit_2(_cli("train", "--resume", str(run), *args, cwd=tmp_path), fragment)
+    assert _snapshot(tmp_path) == before  # nothing written, config.json untouched
+
+
+def test_resume_accepts_the_allow_list_and_repeated_values():
+    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.preflight import RESUME_MAY_CHANGE, check_resume_flags
+
+    assert RESUME_MAY_CHANGE == ("checkpoint_every", "checkpoint_minutes")
+    allowed = check_resume_flags(CARTPOLE, {"checkpoint_minutes": 1.0, "num_envs": 4,
+                                            "checkpoint_every": 0})
+    assert allowed == {"checkpoint_minutes": 1.0, "checkpoint_every": 0}
+    pong = CARTPOLE.replace(env_id="Pong")
+    allowed = check_resume_flags(pong, {"env_id": "pong-v5", "checkpoint_minutes": 1.0})
+    assert allowed == {"checkpoint_minutes": 1.0}
+
+
+def test_run_dir_that_is_a_file(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    for run_dir in ("taken", "taken/run"):
+        _assert_one_line_exit_2(
+            _cli("train", "--preset", "cartpole", "--run-dir", run_dir, cwd=tmp_path),
+            "is a file")
+    assert os.listdir(tmp_path) == ["taken"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+def test_read_only_run_dir(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        _assert_one_line_exit_2(_cli("train", "--preset", "cartpole", "--run-dir",
+                                     str(locked / "run")), "is not writable")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_run_dir_with_old_logs_needs_overwrite(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "episodes.csv").write_text("seed,step,score,length\n0,4,10.0,4\n")
+    (run / "notes.txt").write_text("mine")
+    _assert_one_line_exit_2(_cli("train", "--preset", "cartpole", "--run-dir", str(run)),
+                            "holds the logs of an earlier run (episodes.csv)")
+    assert (run / "episodes.csv").read_text().count("\n") == 2
+
+    from purejaxdqn.cli import main
+
+    code = main(["train", "--preset", "cartpole", "--run-dir", str(run), "--overwrite",
+                 "--total-steps", "600", "--warmup-steps", "500", "--eval-every", "0",
+                 "--eval-episodes", "1", "--no-progress"])
+    assert code == 0
+    with open(run / "episodes.csv") as f:
+        rows = f.read().splitlines()
+    assert rows[0] == "seed,step,score,length" and "0,4,10.0,4" not in rows
+    assert (run / "notes.txt").read_text() == "mine"  # only the run's own files go
+
+
+def test_presets_into_a_closed_pipe_is_silent():
+    proc = subprocess.Popen([sys.executable, "-m", "purejaxdqn", "presets"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` exiting before the output is written
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == b"", err
+
+
+def test_help_describes_every_flag_and_version():
+    import dataclasses
+
+    from purejaxdqn import __version__
+    from purejaxdqn.cli import build_parser
+    from purejaxdqn.config import Config
+
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    by_dest = {a.dest: a for a in train._actions}
+    for field in dataclasses.fields(Config):
+        action = by_dest[field.name]
+        assert action.help and "nature default:" in action.help, field.name
+    assert by_dest["target"].choices == ("q_learning", "double")
+    assert "{true,false}" == by_dest["dueling"].metavar
+    assert by_dest["replay_capacity"].help.endswith("(nature default: 1,000,000)")
+    text = train.format_help()  # renders (argparse %-formats every help string)
+    assert all(f"--{f.name.replace('_', '-')}" in text for f in dataclasses.fields(Config)
+               if f.name != "env_id")
+    result = _cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"purejaxdqn {__version__}"

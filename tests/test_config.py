@@ -73,3 +73,24 @@ def test_every_variant_applies_to_both_scales():
         apply_variant(CARTPOLE, name).validate()
     with pytest.raises(ConfigError, match="unknown variant"):
         apply_variant(NATURE, "triple")
+
+
+def test_every_field_has_help():
+    import dataclasses
+
+    from purejaxdqn.config import FIELD_HELP
+
+    fields = {f.name for f in dataclasses.fields(Config)}
+    assert set(FIELD_HELP) == fields, sorted(fields ^ set(FIELD_HELP))
+    assert all(text and "\n" not in text for text in FIELD_HELP.values())
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"replay_capacity": 2**24 + 8}, "exceeds 2^24 = 16,777,216: the sum tree"),
+    ({"seed": 2048}, "seeds must be at most 2047"),
+    ({"checkpoint_minutes": -1.0}, "checkpoint_minutes must be >= 0"),
+])
+def test_limits_are_explained(changes, fragment):
+    with pytest.raises(ConfigError, match=None) as info:
+        NATURE.replace(**changes).validate()
+    assert fragment in str(info.value)

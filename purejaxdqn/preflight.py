@@ -1,0 +1,138 @@
+"""Checks that run before any work: run directories, resume flags, memory.
+
+Each raises ConfigError with one line for the user (the CLI prints it and exits
+with code 2); nothing here writes anything except `clear_run_dir`, which the
+CLI calls only with `--overwrite` and after every check passed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from purejaxdqn.config import Config, ConfigError
+
+# Flags that may differ from config.json on `--resume`: they change when the run
+# is saved, not what it learns. Everything else would make the resumed run a
+# different experiment from the one its logs and checkpoint describe.
+RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes")
+
+# What a run writes into its directory (cleared by --overwrite; nothing else is touched).
+RUN_FILES = ("config.json", "episodes.csv", "metrics.jsonl", "eval.jsonl", "summary.json",
+             "tb", "checkpoint", "checkpoint.tmp", "checkpoint.old")
+
+
+def flag(name: str) -> str:
+    return "--game" if name == "env_id" else f"--{name.replace('_', '-')}"
+
+
+def check_resume_flags(saved: Config, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Refuse the first override that changes the saved experiment; return the
+    allowed ones. Repeating the saved value is accepted."""
+    from purejaxdqn.envs import resolve_env_id
+
+    for name, value in overrides.items():
+        old = getattr(saved, name)
+        same = old == value or (name == "env_id" and resolve_env_id(value) ==
+                                resolve_env_id(old))
+        if not same and name not in RESUME_MAY_CHANGE:
+            raise ConfigError(
+                f"{flag(name)} cannot change on resume (the run has {old!r}, got {value!r}): "
+                "a resume continues the same experiment; start a new run instead")
+    return {k: v for k, v in overrides.items() if k in RESUME_MAY_CHANGE}
+
+
+def check_writable(run_dir: str) -> None:
+    """`run_dir` (or the nearest existing folder above it) is a directory we can write."""
+    existing = os.path.abspath(run_dir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"run directory {run_dir} cannot be created: {existing} is a file")
+    try:  # a real write, as permissions alone do not show a read-only file system
+        os.rmdir(tempfile.mkdtemp(prefix=".purejaxdqn-probe-", dir=existing))
+    except OSError as error:
+        raise ConfigError(f"run directory {run_dir} is not writable ({existing}: "
+                          f"{error.strerror})") from None
+
+
+def check_new_run_dir(run_dir: str, overwrite: bool) -> None:
+    """A new run may not mix into an earlier one's files unless asked to clear them."""
+    check_writable(run_dir)
+    from purejaxdqn import checkpoint
+
+    if overwrite:
+        return
+    if checkpoint.exists(run_dir):
+        raise ConfigError(f"{run_dir} already holds a run; use --resume {run_dir}, "
+                          "--overwrite to replace it, or another --run-dir")
+    left = [name for name in RUN_FILES if os.path.exists(os.path.join(run_dir, name))]
+    if left:
+        raise ConfigError(f"{run_dir} holds the logs of an earlier run ({', '.join(left)}) but "
+                          "no checkpoint; use --overwrite to replace them, or another --run-dir")
+
+
+def clear_run_dir(run_dir: str) -> None:
+    for name in RUN_FILES:
+        path = os.path.join(run_dir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+
+
+def replay_bytes(config: Config) -> int:
+    """Bytes of every seed's replay, from jax.eval_shape (nothing is allocated)."""
+    import jax
+
+    from purejaxdqn.envs import frame_layout
+    from purejaxdqn.replay import make_replay, state_bytes
+
+    frame_shape, dtype, stack = frame_layout(config)
+    replay = make_replay(config.capacity_per_env, config.num_envs, config.batch_size,
+                         frame_stack=stack, n_step=config.n_step,
+                         prioritized=config.replay == "prioritized")
+    example = jax.ShapeDtypeStruct((config.num_envs, *frame_shape), dtype)
+    return state_bytes(replay, example) * len(config.all_seeds)
+
+
+def available_host_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (None where there is none)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def available_device_bytes() -> int | None:
+    """Free memory of the first accelerator where jax reports it (None on CPU)."""
+    import jax
+
+    device = jax.devices()[0]
+    if device.platform == "cpu":
+        return None
+    stats = device.memory_stats() or {}
+    if "bytes_limit" not in stats:
+        return None
+    return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+
+
+def check_memory(config: Config) -> int:
+    """Refuse a replay that cannot fit; return its size in bytes. The replay lives
+    on the device and is copied to the host at each checkpoint, so it must fit in
+    both."""
+    need = replay_bytes(config)
+    what = (f"the replay needs {need / 1e9:.1f} GB ({config.replay_capacity:,} transitions"
+            f" x {len(config.all_seeds)} seed(s))")
+    for where, free in (("host memory (MemAvailable)", available_host_bytes()),
+                        ("device memory", available_device_bytes())):
+        if free is not None and need > free:
+            raise ConfigError(f"{what} but only {free / 1e9:.1f} GB of {where} is free; "
+                              "lower --replay-capacity or train fewer seeds at once")
+    return need

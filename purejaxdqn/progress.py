@@ -1,0 +1,110 @@
+"""Progress of a training run: one refreshed line on a terminal, plain periodic
+lines otherwise (a log file, a pipe, a terminal with no size).
+
+Warm-up (random play, no updates) runs tens of times faster than learning, so
+the speed and the ETA come from the *current phase* only, over the last
+`window_s` seconds: an ETA during warm-up covers the warm-up alone (learning's
+speed is not known yet), one during learning the remaining steps at learning's
+speed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from typing import Callable, TextIO
+
+
+def eta_seconds(phase: str, steps: int, total: int, learning_starts: int,
+                steps_per_s: float | None) -> float | None:
+    """Seconds until the end of the current phase's known part: the end of warm-up
+    while warming up, the end of the run while learning; None without a speed."""
+    if not steps_per_s:
+        return None
+    end = learning_starts if phase == "warm-up" else total
+    return max(end - steps, 0) / steps_per_s
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else \
+        f"{rest // 60}:{rest % 60:02d}"
+
+
+class Progress:
+    """`update(steps)` every env iteration (cheap); `write(message)` for other output."""
+
+    def __init__(self, total: int, steps: int, learning_starts: int,
+                 stream: TextIO | None = None, tty: bool | None = None,
+                 refresh_s: float = 0.5, plain_every_s: float = 60.0, window_s: float = 20.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.total, self.learning_starts = total, learning_starts
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.every = refresh_s if self.tty else plain_every_s
+        self.window_s, self.clock = window_s, clock
+        self.postfix = ""
+        self.steps = steps
+        self._phase = self._phase_of(steps)
+        self._samples = deque([(clock(), steps)])  # (time, steps) in the current phase
+        self._shown_at = clock()
+        self._width = 0
+
+    def _phase_of(self, steps: int) -> str:
+        return "warm-up" if steps < self.learning_starts else "learning"
+
+    def steps_per_s(self) -> float | None:
+        (t0, s0), (t1, s1) = self._samples[0], self._samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else None
+
+    def update(self, steps: int) -> None:
+        now = self.clock()
+        self.steps = steps
+        phase = self._phase_of(steps)
+        if phase != self._phase:  # speeds of different phases never mix
+            self._phase = phase
+            self._samples.clear()
+        self._samples.append((now, steps))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
+            self._samples.popleft()
+        if now - self._shown_at >= self.every:
+            self._show(now)
+
+    def line(self) -> str:
+        rate = self.steps_per_s()
+        eta = eta_seconds(self._phase, self.steps, self.total, self.learning_starts, rate)
+        what = "warm-up ends in" if self._phase == "warm-up" else "ETA"
+        text = (f"{self._phase} {self.steps:,}/{self.total:,} steps "
+                f"({100 * self.steps / self.total:.1f}%) | "
+                f"{'-' if rate is None else f'{rate:,.0f}'} steps/s | {what} {_duration(eta)}")
+        return text + (f" | {self.postfix}" if self.postfix else "")
+
+    def _show(self, now: float) -> None:
+        self._shown_at = now
+        text = self.line()
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def set_postfix(self, **fields: str) -> None:
+        self.postfix = " ".join(f"{k} {v}" for k, v in fields.items())
+
+    def write(self, message: str) -> None:
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self._width = 0
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self._show(self.clock())
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,70 @@
+"""The progress line: speed and ETA from the current phase only."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from purejaxdqn.progress import Progress, eta_seconds
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_eta_uses_learning_speed_not_warmup_speed():
+    clock, out = Clock(), io.StringIO()
+    bar = Progress(total=110_000, steps=0, learning_starts=10_000, stream=out, tty=False,
+                   plain_every_s=60, window_s=20, clock=clock)
+    for _ in range(99):  # warm-up: 1,000 steps/s for 10 s
+        clock.t += 0.1
+        bar.update(bar.steps + 100)
+    assert bar.steps_per_s() == pytest.approx(1_000)
+    assert "warm-up ends in 0:00" in bar.line()
+    clock.t += 0.1
+    bar.update(10_000)  # learning starts
+    for _ in range(300):  # learning: 10 steps/s for 30 s
+        clock.t += 0.1
+        bar.update(bar.steps + 1)
+    assert abs(bar.steps_per_s() - 10) < 1e-9
+    # remaining 100,000 - 300 steps at 10 steps/s, not at a warm-up-diluted average
+    assert eta_seconds("learning", bar.steps, 110_000, 10_000, bar.steps_per_s()) == \
+        pytest.approx((110_000 - 10_300) / 10)
+    assert "ETA 2:46:10" in bar.line() and "10 steps/s" in bar.line()
+
+
+def test_warmup_eta_is_the_end_of_warmup():
+    assert eta_seconds("warm-up", 2_000, 100_000, 10_000, 1_000) == 8
+    assert eta_seconds("learning", 2_000, 100_000, 10_000, None) is None
+
+
+def test_plain_lines_when_not_a_terminal():
+    clock, out = Clock(), io.StringIO()
+    bar = Progress(total=1_000, steps=0, learning_starts=100, stream=out, tty=False,
+                   plain_every_s=10, clock=clock)
+    for _ in range(100):  # 50 s
+        clock.t += 0.5
+        bar.update(bar.steps + 5)
+    bar.write("eval: 3.0")
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue()
+    assert len([x for x in lines if x.startswith("learning")]) == 5  # every 10 s of 50
+    assert lines[-1] == "eval: 3.0"
+    assert lines[-2].startswith("learning 500/1,000 steps (50.0%) | 10 steps/s | ETA 0:50")
+
+
+def test_terminal_line_is_rewritten_in_place():
+    clock, out = Clock(), io.StringIO()
+    bar = Progress(total=1_000, steps=0, learning_starts=0, stream=out, tty=True,
+                   refresh_s=0.5, clock=clock)
+    for _ in range(4):
+        clock.t += 0.5
+        bar.update(bar.steps + 10)
+    bar.close()
+    text = out.getvalue()
+    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1

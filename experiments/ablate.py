@@ -61,6 +61,7 @@ CSV_COLUMNS = ("env", "variant", "seed", "step", "score_mean", "score_median", "
 CONTROLLED = {"env_id": "--env", "total_steps": "--budget", "seeds": "--seeds",
               "seed": "--seeds"}
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+_SAVING = ("checkpoint_every", "checkpoint_minutes", "checkpoint_replay")
 RLIABLE_HINT = 'pip install rliable "pandas<3"'
 
 
@@ -367,6 +368,8 @@ def _run_action(run_dir: str, config: Config) -> str:
     except (OSError, ValueError, TypeError):
         raise AblationError(f"{run_dir} is not empty and has no readable config.json; "
                             f"{hint}") from None
+    # when and what a run saves does not change what it learned
+    config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
     if existing != config:
         field = next(name for name in _FIELDS
                      if getattr(existing, name) != getattr(config, name))

@@ -143,6 +143,9 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
 
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
+        if args.exact_resume and not checkpoint.read_host(run_dir).get("has_replay"):
+            raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
+                              f"{run_dir} does not hold (checkpoint_replay off, or finished)")
         check_writable(run_dir)
         with open(config_path) as f:
             try:
@@ -185,13 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "train":
         parser.print_help()
         return 2
+    from purejaxdqn.checkpoint import CheckpointError
+
     try:
         config, run_dir, resume = _prepare_train(args)
-    except ConfigError as error:
+    except (ConfigError, CheckpointError) as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
 
-    from purejaxdqn.checkpoint import CheckpointError
     from purejaxdqn.train import train
 
     if args.overwrite:

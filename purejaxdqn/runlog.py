@@ -115,7 +115,7 @@ def truncate_logs(run_dir: str, step: int) -> int:
         else:
             keep = [line for line in lines if _json_step(line) <= step]
         dropped += len(lines) - len(keep)
-        _write_atomic(path, "".join(keep))
+        write_atomic(path, "".join(keep))
     tb_dir = os.path.join(run_dir, TENSORBOARD)
     for name in sorted(os.listdir(tb_dir)) if os.path.isdir(tb_dir) else []:
         path = os.path.join(tb_dir, name)
@@ -123,7 +123,7 @@ def truncate_logs(run_dir: str, step: int) -> int:
         keep = [raw for raw, event in records if not event.HasField("summary")
                 or event.step <= step]
         dropped += len(records) - len(keep)
-        _write_atomic(path, b"".join(keep))
+        write_atomic(path, b"".join(keep))
     return dropped
 
 
@@ -149,7 +149,8 @@ def _json_step(line: str) -> float:
         return _INF
 
 
-def _write_atomic(path: str, data) -> None:
+def write_atomic(path: str, data: str | bytes) -> None:
+    """Write a whole file so that a reader (or a crash) sees the old or the new one."""
     tmp = path + ".tmp"
     binary = isinstance(data, bytes)
     with open(tmp, "wb") if binary else open(tmp, "w", newline="") as f:

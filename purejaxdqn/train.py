@@ -25,7 +25,7 @@ from purejaxdqn.envs import EnvGroup, env_seed
 from purejaxdqn.evaluation import evaluate, make_policy, num_eval_envs
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.progress import Progress
-from purejaxdqn.runlog import RunLog, truncate_logs
+from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
@@ -101,7 +101,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         truncate_logs(run_dir, steps_now)
 
     log = RunLog(run_dir, append=resume)
-    _write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
+    write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
 
     steps = int(state.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None
@@ -177,7 +177,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                                   for k in range(len(seeds))] if host["evaluations"] else None,
                "resumes": host["resumes"],
                "run_dir": run_dir}
-    _write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
+    write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
 
 
@@ -191,13 +191,6 @@ def _resume_message(resume: dict) -> str:
     replay = ("replay restored, learning continues at once" if resume["replay_restored"] else
               "replay NOT in the checkpoint: a new warm-up refills it before learning")
     return f"resuming at {resume['step']:,} steps {how}; {replay}"
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar):

@@ -253,3 +253,27 @@ def test_script_path_works_too(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 2 and "unknown variant 'nope'" in result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_sigterm_stops_ablate_with_exit_143_and_a_checkpoint(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.ablate", "--env", "CartPole-v1", "--variants",
+         "nature", "--seeds", "0", "--budget", "50000", "--out", str(out), "--quiet",
+         "--set", "warmup_steps=500", "log_every=500", "eval_every=0"],
+        cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    metrics = out / "runs" / "CartPole-v1" / "nature" / "metrics.jsonl"
+    start = time.monotonic()
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 1):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - start < 240
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert (metrics.parent / "checkpoint" / "host.json").exists()

@@ -88,6 +88,7 @@ def _snapshot(path):
     (["--preset", "cartpole"], "--preset cannot be used with --resume"),
     (["--run-dir", "elsewhere"], "--run-dir cannot be used with --resume"),
     (["--overwrite"], "--overwrite cannot be used with --resume"),
+    (["--exact-resume"], "--exact-resume needs the replay"),
 ])
 def test_resume_refuses_flags_that_change_the_run(tmp_path, args, fragment):
     run = _fake_run(tmp_path)

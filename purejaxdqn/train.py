@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import checkpoint
-from purejaxdqn.agent import make_agent, step_input
+from purejaxdqn.agent import make_agent, seed_sharding, step_input
 from purejaxdqn.config import Config
 from purejaxdqn.envs import EnvGroup
 from purejaxdqn.evaluation import evaluate, make_policy
@@ -54,17 +54,20 @@ def _due(steps_before: int, steps_after: int, every: int) -> bool:
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          overlap: bool = True) -> dict:
+          overlap: bool = True, devices=None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
     `overlap=False` waits for the envs before dispatching the updates and for the
     updates before the next step (a serial loop), for benchmarking the overlap.
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
     tests and by anyone who wants to split a run into chunks.
+    With several local devices (or `devices`), the seeds are sharded over them
+    (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
     """
     seeds = config.all_seeds
     envs = EnvGroup(config, seeds)
-    agent = make_agent(config, envs.spec)
+    sharding = seed_sharding(len(seeds), devices)
+    agent = make_agent(config, envs.spec, sharding)
     policy = make_policy(agent.network)
     state = agent.init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     host = {"iteration": 0, "evaluations": []}
@@ -157,6 +160,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
+               "devices": 1 if sharding is None else len(sharding.device_set),
                "run_dir": run_dir}
     with open(os.path.join(run_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

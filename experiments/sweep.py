@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -78,7 +79,7 @@ def run_one(config_json: str, key: str, out_dir: str, sweep_id: str,
     root = out_dir if shared else os.path.join(worker_dir, sweep_id)
     run_dir = os.path.join(root, "runs", *key.split("/"))
     log_path = os.path.join(root, "logs", *key.split("/")) + ".log"
-    config = Config.from_dict(__import__("json").loads(config_json))
+    config = Config.from_dict(json.loads(config_json))
     action = _run_action(run_dir, config, restart=True)
     if action == "restart":
         aside = os.path.join(root, "failed", *key.split("/"), time.strftime("%Y%m%d-%H%M%S"))
@@ -370,18 +371,17 @@ def _write_files(out_dir: str, files: dict[str, bytes]) -> None:
 
 
 # --- command line ---------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2
-        print(f"sweep: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = ablate.build_parser()  # the same plan options, then the sweep's own
     parser.prog = "python -m experiments.sweep"
     parser.description = ("Run an ablation's envs x variants x seeds as Ray tasks (local Ray "
                           "or a cluster) and tabulate them as experiments.ablate does.")
-    parser.error = _Parser.error.__get__(parser)
+
+    def error(message: str):  # one line, exit code 2, as ablate's but named sweep
+        print(f"sweep: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+    parser.error = error
     group = parser.add_argument_group("sweep (Ray)")
     group.add_argument("--seeds-per-run", default="all", metavar="K",
                        help="seeds trained side by side in one run (task); 'all' (default) "

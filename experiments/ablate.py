@@ -257,9 +257,26 @@ class PlannedRun:
     env: str  # canonical env name (also its directory name)
     variant: str
     config: Config
-    run_dir: str  # out_dir/runs/<env>/<variant>
-    action: str  # "train", "resume" (checkpoint of the same config) or "reuse" (finished)
+    run_dir: str  # out_dir/runs/<env>/<variant>[/seed-<s> or /seeds-<a>-<b>]
+    action: str  # "train", "resume" (checkpoint of the same config) or "reuse" (finished);
+    #              "restart" (unfinished, no checkpoint) only when planned with restart=True
     out_dir: str
+
+    @property
+    def key(self) -> str:
+        """'<env>/<variant>', or '<env>/<variant>/seed-0' for a seed group's run."""
+        return os.path.relpath(self.run_dir, os.path.join(self.out_dir, "runs")).replace(
+            os.sep, "/")
+
+
+def run_dir_for(out_dir: str, env: str, variant: str, group: Sequence[int] | None = None) -> str:
+    """A run's directory: all seeds of a variant side by side in runs/<env>/<variant>;
+    a group of them (a sweep's --seeds-per-run) in a subdirectory seed-<s> or seeds-<a>-<b>."""
+    run_dir = os.path.join(out_dir, "runs", env, variant)
+    if group is None:
+        return run_dir
+    name = f"seed-{group[0]}" if len(group) == 1 else "seeds-" + "-".join(map(str, group))
+    return os.path.join(run_dir, name)
 
 
 def variant_config(env: str, kind: str, variant: str, seeds: Sequence[int], budget: int | None,
@@ -282,9 +299,14 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
                   seeds: Sequence[int] | str = DEFAULT_SEEDS, budget: int | str | None = None,
                   out_dir: str | None = None, overrides: Any = None,
                   eval_every: int | str | None = None,
-                  eval_episodes: int | str | None = None) -> list[PlannedRun]:
+                  eval_episodes: int | str | None = None, seeds_per_run: int | None = None,
+                  restart: bool = False) -> list[PlannedRun]:
     """Check everything an ablation needs and list its runs; raise AblationError
-    (or ConfigError) with a one-line message. Writes nothing."""
+    (or ConfigError) with a one-line message. Writes nothing.
+
+    `seeds_per_run` k splits each variant's seeds into groups of k, one run (dir)
+    each (None: one run with all seeds). `restart`: an unfinished run without a
+    checkpoint is planned as "restart" instead of being an error."""
     env_names = _split(envs)
     if not env_names:
         raise AblationError("no environment given")
@@ -316,6 +338,12 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
     if eval_episodes is not None:
         eval_episodes = parse_int(eval_episodes, "eval-episodes")
     overrides = parse_overrides(overrides)
+    if seeds_per_run is not None:
+        seeds_per_run = parse_int(seeds_per_run, "seeds-per-run")
+        if seeds_per_run <= 0:
+            raise AblationError(f"seeds-per-run must be >= 1, got {seeds_per_run}")
+    groups = [None] if seeds_per_run is None or seeds_per_run >= len(seed_list) else \
+        [seed_list[i:i + seeds_per_run] for i in range(0, len(seed_list), seeds_per_run)]
 
     resolved = []
     for env_id in env_names:
@@ -328,15 +356,21 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
     plan = []
     for env, kind, _ in resolved:
         for variant in variant_names:
-            config = variant_config(env, kind, variant, seed_list, budget, overrides,
-                                    eval_every, eval_episodes)
-            try:
-                config.validate()
-            except ConfigError as error:
-                raise AblationError(f"{variant} on {env}: {error}") from None
-            run_dir = os.path.join(out_dir, "runs", env, variant)
-            plan.append(PlannedRun(env, variant, config, run_dir, _run_action(run_dir, config),
-                                  out_dir))
+            if groups != [None] and os.path.exists(os.path.join(
+                    run_dir_for(out_dir, env, variant), "config.json")):
+                raise AblationError(f"{run_dir_for(out_dir, env, variant)} holds a run of all "
+                                    "seeds side by side; drop --seeds-per-run or choose "
+                                    "another --out")
+            for group in groups:
+                config = variant_config(env, kind, variant, group or seed_list, budget,
+                                        overrides, eval_every, eval_episodes)
+                try:
+                    config.validate()
+                except ConfigError as error:
+                    raise AblationError(f"{variant} on {env}: {error}") from None
+                run_dir = run_dir_for(out_dir, env, variant, group)
+                plan.append(PlannedRun(env, variant, config, run_dir,
+                                       _run_action(run_dir, config, restart), out_dir))
     if _iqm_games([(env, game) for env, _, game in resolved]):
         load_rliable()  # several envs with Atari among them: fail now, not after training
     return plan
@@ -358,7 +392,7 @@ def _iqm_games(env_games: Sequence[tuple[str, str | None]]) -> list[str]:
     return [env for env, game in env_games if _has_human_score(game)]
 
 
-def _run_action(run_dir: str, config: Config) -> str:
+def _run_action(run_dir: str, config: Config, restart: bool = False) -> str:
     if not os.path.isdir(run_dir) or not os.listdir(run_dir):
         return "train"
     hint = "delete it or choose another --out"
@@ -383,6 +417,8 @@ def _run_action(run_dir: str, config: Config) -> str:
 
     if checkpoint.exists(run_dir):
         return "resume"
+    if restart:
+        return "restart"
     raise AblationError(f"{run_dir} holds an unfinished run without a checkpoint; {hint}")
 
 
@@ -463,7 +499,7 @@ def _update_manifest(out_dir: str, plan: list[PlannedRun], overrides: dict,
         "last_request": {
             "command": command, "envs": list(dict.fromkeys(r.env for r in plan)),
             "variants": list(dict.fromkeys(r.variant for r in plan)),
-            "seeds": list(first.all_seeds),
+            "seeds": list(dict.fromkeys(s for r in plan for s in r.config.all_seeds)),
             "budget": {r.env: r.config.total_steps for r in plan},
             "overrides": {k: list(v) if isinstance(v, tuple) else v
                           for k, v in overrides.items()},
@@ -494,6 +530,7 @@ class RunResult:
     seeds: list[int]
     steps: np.ndarray  # evaluation steps that every seed has
     scores: np.ndarray  # [seeds, steps] mean evaluation score
+    launches: int = 1  # run dirs the seeds came from (a sweep's seed groups: several)
 
     @property
     def final(self) -> np.ndarray:
@@ -536,14 +573,27 @@ def _order(names: Iterable[str], preferred: Sequence[str]) -> list[str]:
     return first + sorted(names - set(first))
 
 
+def _run_parts(run_dir: str) -> list[str]:
+    """The run dirs holding a variant's seeds: the variant dir itself (all seeds side
+    by side) or its seed-group subdirectories (seed-<s>, seeds-<a>-<b>)."""
+    if not os.path.isdir(run_dir):
+        return []
+    if os.path.exists(os.path.join(run_dir, "config.json")):
+        return [run_dir]
+    subdirs = (os.path.join(run_dir, name) for name in sorted(os.listdir(run_dir))
+               if re.fullmatch(r"seeds?(-\d+)+", name))
+    return [d for d in subdirs if os.path.exists(os.path.join(d, "config.json"))]
+
+
 def _load_run(env: str, variant: str, run_dir: str) -> RunResult | None:
     from purejaxdqn.runlog import read_jsonl
 
-    config = _read_json(os.path.join(run_dir, "config.json"))
-    if not os.path.isdir(run_dir) or not isinstance(config, dict):
+    parts = _run_parts(run_dir)
+    config = _read_json(os.path.join(parts[0], "config.json")) if parts else None
+    if not isinstance(config, dict):
         return None
     latest: dict[tuple[int, int], dict] = {}
-    for row in read_jsonl(os.path.join(run_dir, "eval.jsonl")):
+    for row in (row for part in parts for row in read_jsonl(os.path.join(part, "eval.jsonl"))):
         latest[(int(row["seed"]), int(row["step"]))] = row  # a repeat keeps the newest
     if not latest:
         return None
@@ -565,7 +615,7 @@ def _load_run(env: str, variant: str, run_dir: str) -> RunResult | None:
                      int(config.get("total_steps", steps[-1])),
                      int(config.get("eval_episodes", default.eval_episodes)),
                      float(config.get("eval_epsilon", default.eval_epsilon)),
-                     rows, seeds, np.array(steps), scores)
+                     rows, seeds, np.array(steps), scores, len(parts))
 
 
 def summarize(out_dir: str) -> str:
@@ -617,9 +667,11 @@ def render_markdown(results: list[RunResult], out_dir: str = "OUT") -> str:
     budget = _same(r.total_steps for r in results)
     protocol = _same((r.eval_episodes, r.eval_epsilon) for r in results)
     facts = []
-    if seeds:
+    if seeds and all(r.launches == 1 for r in results):
         facts.append(f"seeds {', '.join(map(str, seeds))}, trained side by side "
                      "(one launch per variant)")
+    elif seeds:
+        facts.append(f"seeds {', '.join(map(str, seeds))}, in separate runs per seed group")
     if budget:
         facts.append(f"{budget:,} agent steps per seed")
     if protocol:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import checkpoint
-from purejaxdqn.agent import make_agent, step_input
+from purejaxdqn.agent import make_agent, seed_sharding, step_input
 from purejaxdqn.config import Config
 from purejaxdqn.envs import EnvGroup, env_seed
 from purejaxdqn.evaluation import evaluate, make_policy, num_eval_envs
@@ -57,13 +57,15 @@ def _due(steps_before: int, steps_after: int, every: int) -> bool:
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          overlap: bool = True) -> dict:
+          overlap: bool = True, devices=None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
     `overlap=False` waits for the envs before dispatching the updates and for the
     updates before the next step (a serial loop), for benchmarking the overlap.
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
     tests and by anyone who wants to split a run into chunks.
+    With several local devices (or `devices`), the seeds are sharded over them
+    (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
     """
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
@@ -71,7 +73,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     if resume:  # exact: the same games again; else fresh ones no earlier segment played
         segment = checkpoint.read_host(run_dir).get("env_segment", 0) + (not exact_resume)
     envs = EnvGroup(config, seeds, segment=segment)
-    agent = make_agent(config, envs.spec)
+    sharding = seed_sharding(len(seeds), devices)
+    agent = make_agent(config, envs.spec, sharding)
     policy = make_policy(agent.network)
     state = agent.init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     action_log: list[np.ndarray] = []  # actions since this env segment began
@@ -176,6 +179,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
                "resumes": host["resumes"],
+               "devices": 1 if sharding is None else len(sharding.device_set),
                "run_dir": run_dir}
     write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary

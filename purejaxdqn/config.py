@@ -77,6 +77,7 @@ class Config:
     eval_epsilon: float = 0.05
     eval_max_episode_steps: int = 4_500  # 18,000 frames = 5 minutes of play
     eval_num_envs: int = 0  # 0: one env per evaluation episode, capped at 32
+    record_video_every: int = 0  # agent steps between videos of one evaluation game in RUN_DIR/videos/; 0: off
 
     # --- bookkeeping ----------------------------------------------------------
     log_every: int = 10_000  # agent steps between training-metric log rows
@@ -137,7 +138,7 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
-                        "epsilon_decay_steps", "eval_num_envs", "seed")
+                        "epsilon_decay_steps", "eval_num_envs", "seed", "record_video_every")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")

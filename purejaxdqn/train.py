@@ -25,6 +25,7 @@ from purejaxdqn.envs import EnvGroup
 from purejaxdqn.evaluation import evaluate, make_policy
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.runlog import RunLog
+from purejaxdqn.watch import record_video
 
 
 class _StopFlag:
@@ -134,6 +135,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                                       log, bar)
             if _due(before, steps, config.eval_every):
                 _evaluate(config, seeds, policy, state, steps, host, log, bar)
+            if _due(before, steps, config.record_video_every):
+                record_video(config, run_dir, state.learner.params, steps)
             if _due(before, steps, config.checkpoint_every):
                 _save(config, run_dir, state, host, action_log)
         stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps else None)

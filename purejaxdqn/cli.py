@@ -88,6 +88,9 @@ def _add_watch_plot(sub) -> None:
     watch.add_argument("--step", type=int, default=None,
                        help="the checkpoint's step, checked against the run (default: latest)")
     watch.add_argument("--env-seed", type=int, default=0, help="seed of the games (default 0)")
+    watch.add_argument("--scale", type=float, default=1.0,
+                       help="resize the game screen in the video by this factor (default 1; "
+                            "Atari's is drawn at 2x its native 210x160)")
     plot = sub.add_parser("plot", help="learning curves of one or several runs")
     plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     plot.add_argument("--out", default=None, metavar="FILE.png",
@@ -185,6 +188,8 @@ def _watch(args: argparse.Namespace) -> int:
             raise WatchError(f"--episodes must be at least 1, got {args.episodes}")
         if args.epsilon is not None and not 0.0 <= args.epsilon <= 1.0:
             raise WatchError(f"--epsilon must be in [0, 1], got {args.epsilon}")
+        if not 0.05 <= args.scale <= 4.0:
+            raise WatchError(f"--scale must be in [0.05, 4], got {args.scale}")
         check_video_path(args.video)
         run = check_run(args.run_dir, args.seed_index, args.step)
     except WatchError as error:
@@ -197,7 +202,7 @@ def _watch(args: argparse.Namespace) -> int:
 
     try:
         result = watch(run, episodes=args.episodes, epsilon=args.epsilon, video=args.video,
-                       env_seed=args.env_seed, on_episode=report)
+                       env_seed=args.env_seed, on_episode=report, scale=args.scale)
     except (CheckpointError, WatchError) as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2

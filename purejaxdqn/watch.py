@@ -73,7 +73,11 @@ def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
     Output pixel i along an axis of scale s = n_in / n_out averages the input over
     [i s, (i + 1) s), each input pixel weighted by its overlap; out = Wh @ img @ Ww^T.
+    Colour images [H, W, 3] are resized channel by channel.
     """
+    if image.ndim == 3:
+        return np.stack([area_resize(image[..., c], height, width)
+                         for c in range(image.shape[2])], axis=-1)
 
     def weights(n_in: int, n_out: int) -> np.ndarray:
         edges = np.arange(n_out + 1) * (n_in / n_out)
@@ -345,8 +349,9 @@ def load_params(run: WatchRun):
 # --- drawing ------------------------------------------------------------------------
 class QPanel:
     """The panel beside the screen, drawn with matplotlib (Agg) into a numpy array:
-    a horizontal bar per action's Q(s, a) (from 0, value printed), the chosen action
-    in orange, and the score. Artists are updated in place per frame."""
+    the run, the score, the step and action, then a horizontal bar per action's
+    Q(s, a) (from 0, value printed; the axis fits this frame's values), the chosen
+    action in orange. Artists are updated in place per frame."""
 
     def __init__(self, height: int, action_names: tuple[str, ...], title: str):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -357,40 +362,39 @@ class QPanel:
                              facecolor="white")
         self.canvas = FigureCanvasAgg(self.figure)
         n = len(action_names)
-        font = max(5.0, min(9.0, 0.55 * height / max(n, 4) * 72 / dpi))
-        self.ax = self.figure.add_axes((0.36, 0.13, 0.56, 0.60))
+        font = float(np.clip(5 + height / 100, 6, 9))  # points
+        line = font * 1.4 * dpi / 72 / height  # one text line, in figure fractions
+        top = 1 - 4 / height
+        self.figure.text(0.04, top, title, fontsize=font, va="top")
+        self.header = self.figure.text(0.04, top - line, "", fontsize=font + 1, va="top",
+                                       fontweight="bold")
+        self.detail = self.figure.text(0.04, top - 2.1 * line, "", fontsize=font, va="top",
+                                       linespacing=1.2)
+        bottom = 2.8 * line  # x tick labels and the x label
+        self.ax = self.figure.add_axes((0.36, bottom, 0.58, top - 4.6 * line - bottom))
         self.bars = self.ax.barh(np.arange(n), np.zeros(n), color="0.6", height=0.7)
         self.ax.set_yticks(np.arange(n), [name.lower() for name in action_names],
                            fontsize=font)
         self.ax.invert_yaxis()
         self.ax.tick_params(axis="x", labelsize=font)
         self.ax.axvline(0.0, color="0.2", linewidth=0.6)
-        self.ax.set_xlabel("Q(s, a)", fontsize=font)
+        self.ax.set_xlabel("Q(s, a)", fontsize=font, labelpad=1)
         self.values = [self.ax.text(0, i, "", va="center", fontsize=font) for i in range(n)]
-        self.figure.text(0.04, 0.97, title, fontsize=font, va="top")
-        self.header = self.figure.text(0.04, 0.90, "", fontsize=font + 2, va="top",
-                                       fontweight="bold")
-        self.detail = self.figure.text(0.04, 0.83, "", fontsize=font, va="top")
-        self.lo, self.hi = 0.0, 0.0
 
     def draw(self, q: np.ndarray, chosen: int | None, score: float, detail: str) -> np.ndarray:
         """The panel for Q-values `q` [A], `chosen` action (None: game over)."""
-        # x range only grows within a game, so the bars do not jump from frame to frame
-        self.lo, self.hi = min(self.lo, float(q.min())), max(self.hi, float(q.max()))
-        pad = 0.08 * max(self.hi - self.lo, 1e-3)
-        self.ax.set_xlim(self.lo - (pad if self.lo < 0 else 0), self.hi + 5 * pad)
+        lo, hi = min(0.0, float(q.min())), max(0.0, float(q.max()))
+        span = max(hi - lo, 1e-3)
+        self.ax.set_xlim(lo - (0.05 * span if lo < 0 else 0.0), hi + 0.4 * span)
         for i, (bar, text) in enumerate(zip(self.bars, self.values)):
             bar.set_width(float(q[i]))
             bar.set_color("tab:orange" if i == chosen else "0.65")
-            text.set_position((max(float(q[i]), 0.0) + 0.3 * pad, i))
+            text.set_position((max(float(q[i]), 0.0) + 0.03 * span, i))
             text.set_text(f"{q[i]:.2f}")
-        self.header.set_text(f"score {score:g}")
+        self.header.set_text(f"score {score:.2f}".rstrip("0").rstrip("."))
         self.detail.set_text(detail)
         self.canvas.draw()
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
-
-    def new_game(self) -> None:
-        self.lo, self.hi = 0.0, 0.0
 
 
 def compose(screen: np.ndarray, panel: np.ndarray) -> np.ndarray:
@@ -420,21 +424,28 @@ def open_video(path: str, fps: float):
 # --- playing ------------------------------------------------------------------------
 def play(config: Config, policy: Policy, params: Any, player: Player, key: jax.Array,
          episodes: int, epsilon: float, on_frame: Callable[[np.ndarray], None] | None = None,
-         title: str = "", on_episode: Callable[[int, float, int], None] | None = None
-         ) -> list[tuple[float, int]]:
+         title: str = "", on_episode: Callable[[int, float, int], None] | None = None,
+         scale: float = 1.0) -> list[tuple[float, int]]:
     """Play `episodes` full games; return (raw score, length) per game. With
-    `on_frame`, each frame (screen + Q panel) is passed to it, T + 1 per game."""
+    `on_frame`, each frame (screen resized by `scale` + Q panel) is passed to it,
+    T + 1 per game."""
     if len(player.action_names) != policy.num_actions:
         raise WatchError(f"the renderer has {len(player.action_names)} actions, the network "
                          f"{policy.num_actions}: they must match")
     panel = None
     results = []
+
+    def screen():
+        image = player.screen()
+        if scale == 1.0:
+            return image
+        h, w = image.shape[:2]
+        return area_resize(image, max(round(h * scale), 1), max(round(w * scale), 1))
+
     for episode in range(episodes):
         obs = player.reset()
         if on_frame is not None and panel is None:
-            panel = QPanel(player.screen().shape[0], player.action_names, title)
-        if panel is not None:
-            panel.new_game()
+            panel = QPanel(screen().shape[0], player.action_names, title)
         score, length, over = 0.0, 0, False
         while True:
             key, act_key = jax.random.split(key)
@@ -443,7 +454,7 @@ def play(config: Config, policy: Policy, params: Any, player: Player, key: jax.A
             if on_frame is not None:
                 detail = (f"game {episode + 1}/{episodes}  step {length}  ε={epsilon:g}\n"
                           f"action: {'(game over)' if over else player.action_names[action].lower()}")
-                on_frame(compose(player.screen(),
+                on_frame(compose(screen(),
                                  panel.draw(q, None if over else action, score, detail)))
             if over:
                 break
@@ -458,7 +469,8 @@ def play(config: Config, policy: Policy, params: Any, player: Player, key: jax.A
 
 def watch(run: WatchRun, episodes: int = 1, epsilon: float | None = None,
           video: str | None = None, env_seed: int = 0,
-          on_episode: Callable[[int, float, int], None] | None = None) -> dict:
+          on_episode: Callable[[int, float, int], None] | None = None,
+          scale: float = 1.0) -> dict:
     """Play the run's agent; write `video` if given. Return scores, lengths, frames."""
     config = run.config
     params = load_params(run)
@@ -476,7 +488,7 @@ def watch(run: WatchRun, episodes: int = 1, epsilon: float | None = None,
 
     try:
         results = play(config, policy, params, player, jax.random.PRNGKey(env_seed), episodes,
-                       epsilon, on_frame if writer else None, title, on_episode)
+                       epsilon, on_frame if writer else None, title, on_episode, scale)
     finally:
         player.close()
         if writer is not None:

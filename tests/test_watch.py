@@ -43,19 +43,20 @@ def game_lengths(out):
     return [int(n) for n in re.findall(r"^game \d+: score [-\d.]+, (\d+) steps$", out, re.M)]
 
 
-@pytest.mark.parametrize("ext, episodes", [("mp4", 2), ("gif", 1)])
-def test_watch_writes_video_with_a_frame_per_step(run_dir, tmp_path, capsys, ext, episodes):
+@pytest.mark.parametrize("ext, episodes, scale", [("mp4", 2, 1.0), ("gif", 1, 0.5)])
+def test_watch_writes_video_with_a_frame_per_step(run_dir, tmp_path, capsys, ext, episodes,
+                                                  scale):
     path = str(tmp_path / f"agent.{ext}")
     code, out, err = watch(capsys, run_dir, "--video", path, "--episodes", str(episodes),
-                           "--seed-index", "1")
+                           "--seed-index", "1", "--scale", str(scale))
     assert code == 0, err
     lengths = game_lengths(out)
     assert len(lengths) == episodes and all(n > 0 for n in lengths)
     # CartPole pays 1 per step, so each printed score equals the game's length
     assert [float(s) for s in re.findall(r"score ([\d.]+),", out)] == lengths
     frames = iio.imread(path, index=None)
-    assert frames.shape == (sum(n + 1 for n in lengths), CARTPOLE_SCREEN[0],
-                            CARTPOLE_SCREEN[1] + PANEL_WIDTH, 3)
+    height, width = (round(n * scale) for n in CARTPOLE_SCREEN)
+    assert frames.shape == (sum(n + 1 for n in lengths), height, width + PANEL_WIDTH, 3)
     assert f"({frames.shape[0]} frames)" in out
 
 
@@ -89,6 +90,7 @@ def _bad_inputs(run_dir, tmp_path):
         ([run_dir, "--step", "5", "--video", video], "latest checkpoint only, at step 1000"),
         ([run_dir, "--episodes", "0", "--video", video], "--episodes must be at least 1"),
         ([run_dir, "--epsilon", "2", "--video", video], "--epsilon must be in [0, 1]"),
+        ([run_dir, "--scale", "0", "--video", video], "--scale must be in [0.05, 4]"),
     ]
 
 
@@ -102,6 +104,9 @@ def test_bad_input_is_one_line_exit_2_before_work(run_dir, tmp_path, capsys):
 
 
 def test_area_resize_hand_computed():
+    rgb = np.zeros((2, 4, 3), np.uint8)
+    rgb[:, :2] = [200, 100, 0]
+    assert area_resize(rgb, 1, 2).tolist() == [[[200, 100, 0], [0, 0, 0]]]
     block = np.arange(16, dtype=np.uint8).reshape(4, 4)
     # 4 -> 2: each output pixel is the mean of a 2x2 block
     assert area_resize(block, 2, 2).tolist() == [[2, 4], [10, 12]]  # 2.5 and 12.5 round to even
@@ -111,15 +116,17 @@ def test_area_resize_hand_computed():
                                                  round((10 + 30 + 40) / 2.5)]]
 
 
-@pytest.mark.parametrize("game, tolerance", [("Pong", 0.0), ("Breakout", 1e-3)])
+@pytest.mark.parametrize("game, tolerance", [("Pong", 0.0), ("Breakout", 1e-3),
+                                             ("Breakout-ram", 0.0)])
 def test_atari_player_sees_what_envpool_feeds_the_network(game, tolerance):
     """Same ROM, ALE seed and actions (one no-op at reset on both sides): every 4x84x84
-    stack equal to envpool's, but for rounding (1 grey level) in < 0.1% of pixels."""
+    stack equal to envpool's, but for rounding (1 grey level) in < 0.1% of pixels;
+    RAM observations exactly equal."""
     from purejaxdqn.envs import VecEnv
 
     config = NATURE.replace(env_id=game, noop_max=0)
     env = VecEnv(config, 1, 7, config.eval_max_episode_steps)
-    player = AtariPlayer(config, 7, env.game)
+    player = AtariPlayer(config, 7, env.game, ram=env.kind == "atari_ram")
     ours, theirs = player.reset(), env.reset().obs[0]
     rng = np.random.default_rng(0)
     try:

@@ -72,24 +72,36 @@ def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Area-average resize (OpenCV's INTER_AREA when shrinking, as envpool uses).
 
     Output pixel i along an axis of scale s = n_in / n_out averages the input over
-    [i s, (i + 1) s), each input pixel weighted by its overlap; out = Wh @ img @ Ww^T.
+    [i s, (i + 1) s), each input pixel weighted by its overlap: out = Wh img Ww^T.
     Colour images [H, W, 3] are resized channel by channel.
     """
     if image.ndim == 3:
         return np.stack([area_resize(image[..., c], height, width)
                          for c in range(image.shape[2])], axis=-1)
-
-    def weights(n_in: int, n_out: int) -> np.ndarray:
-        edges = np.arange(n_out + 1) * (n_in / n_out)
-        lo, hi = edges[:-1, None], edges[1:, None]
-        j = np.arange(n_in)[None, :]
-        overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0.0, None)
-        return overlap / (n_in / n_out)
-
     # float32, columns first then rows: OpenCV's order, which matters for rounding
-    rows = image.astype(np.float32) @ weights(image.shape[1], width).T.astype(np.float32)
-    out = weights(image.shape[0], height).astype(np.float32) @ rows
+    index, weight = _area_weights(image.shape[1], width)
+    rows = (image.astype(np.float32)[:, index] * weight).sum(axis=-1)
+    index, weight = _area_weights(image.shape[0], height)
+    out = (rows[index] * weight[..., None]).sum(axis=1)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=32)
+def _area_weights(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero part of each row of W (overlap of output cell i with input pixel
+    j, divided by s): input indices [n_out, k] and float32 weights [n_out, k].
+    Banded on purpose: a dense matmul goes through BLAS, whose threads crawl on a
+    busy CPU (measured 40x slower than this under load)."""
+    scale = n_in / n_out
+    edges = np.arange(n_out + 1) * scale
+    first = np.floor(edges[:-1]).astype(int)
+    k = int(np.ceil(scale)) + 1
+    index = np.minimum(first[:, None] + np.arange(k)[None, :], n_in - 1)
+    j = first[:, None] + np.arange(k)[None, :]
+    overlap = np.clip(np.minimum(edges[1:, None], j + 1) - np.maximum(edges[:-1, None], j),
+                      0.0, None)
+    overlap[j >= n_in] = 0.0
+    return index, (overlap / scale).astype(np.float32)
 
 
 def _rom_name(game: str) -> str:

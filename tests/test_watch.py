@@ -116,12 +116,10 @@ def test_area_resize_hand_computed():
                                                  round((10 + 30 + 40) / 2.5)]]
 
 
-@pytest.mark.parametrize("game, tolerance", [("Pong", 0.0), ("Breakout", 1e-3),
-                                             ("Breakout-ram", 0.0)])
-def test_atari_player_sees_what_envpool_feeds_the_network(game, tolerance):
+@pytest.mark.parametrize("game", ["Pong", "Breakout", "Breakout-ram"])
+def test_atari_player_sees_what_envpool_feeds_the_network(game):
     """Same ROM, ALE seed and actions (one no-op at reset on both sides): every 4x84x84
-    stack equal to envpool's, but for rounding (1 grey level) in < 0.1% of pixels;
-    RAM observations exactly equal."""
+    stack (or RAM observation) equal to envpool's, byte for byte."""
     from purejaxdqn.envs import VecEnv
 
     config = NATURE.replace(env_id=game, noop_max=0)
@@ -130,9 +128,8 @@ def test_atari_player_sees_what_envpool_feeds_the_network(game, tolerance):
     ours, theirs = player.reset(), env.reset().obs[0]
     rng = np.random.default_rng(0)
     try:
-        for _ in range(120):
-            diff = np.abs(ours.astype(int) - theirs.astype(int))
-            assert diff.max() <= (1 if tolerance else 0) and (diff > 0).mean() <= tolerance
+        for _ in range(150):
+            np.testing.assert_array_equal(ours, theirs)
             action = int(rng.integers(env.spec.num_actions))
             ours, _, _ = player.step(action)
             theirs = env.step(np.array([action])).obs[0]

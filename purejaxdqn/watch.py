@@ -362,8 +362,7 @@ def load_params(run: WatchRun):
 class QPanel:
     """The panel beside the screen, drawn with matplotlib (Agg) into a numpy array:
     the run, the score, the step and action, then a horizontal bar per action's
-    Q(s, a) (from 0, value printed; the axis fits this frame's values), the chosen
-    action in orange. Artists are updated in place per frame."""
+    Q(s, a) (from 0, value printed), the chosen action in orange."""
 
     def __init__(self, height: int, action_names: tuple[str, ...], title: str):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -392,20 +391,38 @@ class QPanel:
         self.ax.axvline(0.0, color="0.2", linewidth=0.6)
         self.ax.set_xlabel("Q(s, a)", fontsize=font, labelpad=1)
         self.values = [self.ax.text(0, i, "", va="center", fontsize=font) for i in range(n)]
+        self._dynamic = [*self.bars, *self.values, self.header, self.detail]
+        for artist in self._dynamic:
+            artist.set_animated(True)  # drawn per frame over the cached background
+        self._background = None
 
     def draw(self, q: np.ndarray, chosen: int | None, score: float, detail: str) -> np.ndarray:
-        """The panel for Q-values `q` [A], `chosen` action (None: game over)."""
+        """The panel for Q-values `q` [A], `chosen` action (None: game over).
+
+        The axis is redrawn only when the values leave it or shrink to a third of it;
+        otherwise the cached background is restored and only the bars and texts
+        are drawn (a full matplotlib draw costs several times more)."""
         lo, hi = min(0.0, float(q.min())), max(0.0, float(q.max()))
         span = max(hi - lo, 1e-3)
-        self.ax.set_xlim(lo - (0.05 * span if lo < 0 else 0.0), hi + 0.4 * span)
+        x0, x1 = self.ax.get_xlim()
+        width = x1 - x0
+        if self._background is None or lo < x0 or hi > x1 - 0.3 * width or \
+                hi - lo < 0.35 * width:
+            self.ax.set_xlim(lo - (0.05 * span if lo < 0 else 0.0), hi + 0.6 * span)
+            x0, x1 = self.ax.get_xlim()
+            self.canvas.draw()  # everything but the animated artists
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
         for i, (bar, text) in enumerate(zip(self.bars, self.values)):
             bar.set_width(float(q[i]))
             bar.set_color("tab:orange" if i == chosen else "0.65")
-            text.set_position((max(float(q[i]), 0.0) + 0.03 * span, i))
+            text.set_position((max(float(q[i]), 0.0) + 0.02 * (x1 - x0), i))
             text.set_text(f"{q[i]:.2f}")
         self.header.set_text(f"score {score:.2f}".rstrip("0").rstrip("."))
         self.detail.set_text(detail)
-        self.canvas.draw()
+        for artist in self._dynamic:
+            self.figure.draw_artist(artist)
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
 

@@ -282,6 +282,7 @@ def make_watch_policy(config: Config) -> Policy:
 
 
 def _learner_template(config: Config):
+    """A learner state [S, ...] shaped like the run's checkpoint (flax needs a target)."""
     from purejaxdqn.envs import make_eval_env
     from purejaxdqn.learner import init_train_state
     from purejaxdqn.networks import make_network
@@ -294,7 +295,10 @@ def _learner_template(config: Config):
     optimizer = make_optimizer(config)
     example = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
     keys = jnp.stack([jax.random.PRNGKey(0)] * len(config.all_seeds))
-    return jax.vmap(lambda k: init_train_state(k, network, optimizer, example))(keys)
+    # Only the structure, shapes and dtypes matter: zeros, without running the init.
+    shapes = jax.eval_shape(jax.vmap(lambda k: init_train_state(k, network, optimizer, example)),
+                            keys)
+    return jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), shapes)
 
 
 class WatchRun(NamedTuple):

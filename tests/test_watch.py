@@ -154,3 +154,15 @@ def test_watch_atari_renders_colour_screen(tmp_path, capsys):
     screen = frames[0, :, :320]
     assert (np.ptp(screen.reshape(-1, 3), axis=0) > 0).any() and \
         not np.all(screen[..., 0] == screen[..., 1])  # colour, not grey
+
+
+def test_a_failed_training_video_is_one_warning_not_a_crash(tmp_path, capsys, monkeypatch):
+    from purejaxdqn import watch as watch_lib
+
+    def broken(config, seed):
+        raise OSError("no display\nsecond line")
+
+    monkeypatch.setattr(watch_lib, "make_player", broken)
+    assert watch_lib.record_video(TINY, str(tmp_path), {}, 2_000) is None
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["purejaxdqn: warning: no video at step 2,000 (OSError: no display)"]

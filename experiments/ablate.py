@@ -45,13 +45,11 @@ if __package__ in (None, ""):  # `python experiments/ablate.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from purejaxdqn.config import CARTPOLE, NATURE, VARIANTS, Config, ConfigError, apply_variant
+from purejaxdqn.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
 
 DEFAULT_ENVS = ("CartPole-v1",)
 DEFAULT_VARIANTS = ("nature", "double", "dueling", "prioritized")
 DEFAULT_SEEDS = (0, 1, 2)
-BOOTSTRAP_RESAMPLES = 10_000
-BOOTSTRAP_SEED = 0
-CONFIDENCE = 0.95
 
 CSV_NAME, TABLE_NAME, PLOT_NAME, MANIFEST_NAME = (
     "results.csv", "results.md", "learning_curves.png", "ablation.json")
@@ -81,33 +79,6 @@ class Interrupted(RuntimeError):
 
 
 # --- statistics ---------------------------------------------------------------
-def bootstrap_ci(values: Any, resamples: int = BOOTSTRAP_RESAMPLES,
-                 confidence: float = CONFIDENCE, seed: int = BOOTSTRAP_SEED):
-    """Mean over axis 0 (seeds) and its percentile-bootstrap CI over axis 0.
-
-    `values` is [seeds] (returns three floats) or [seeds, ...] (three arrays, one
-    entry per column: the same resampled seed sets serve every column). The RNG is
-    seeded, so the interval is reproducible. With one seed the CI is that value.
-    """
-    x = np.asarray(values, dtype=np.float64)
-    if x.ndim == 0:
-        x = x[None]
-    if x.shape[0] == 0:
-        nan = np.full(x.shape[1:], np.nan)
-        return (float(nan), float(nan), float(nan)) if x.ndim == 1 else (nan, nan, nan)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, x.shape[0], size=(resamples, x.shape[0]))
-    means = x[picks].mean(axis=1)  # [resamples, ...]
-    tail = 100 * (1 - confidence) / 2
-    lo, hi = np.percentile(means, [tail, 100 - tail], axis=0)
-    mean = x.mean(axis=0)
-    # Bound by the sample range: all-equal seeds give exactly [v, v], whatever the rounding.
-    lo, hi = np.maximum(lo, x.min(axis=0)), np.minimum(hi, x.max(axis=0))
-    if x.ndim == 1:
-        return float(mean), float(lo), float(hi)
-    return mean, lo, hi
-
-
 def curve_auc(steps: Any, scores: Any) -> np.ndarray:
     """Trapezoid area under score-vs-step (last axis) divided by the step range from
     the first to the last evaluation: the curve's average height, in score units.

@@ -1,4 +1,4 @@
-"""Command line: `purejaxdqn train|presets` (also `python -m purejaxdqn`).
+"""Command line: `purejaxdqn train|presets|watch|plot` (also `python -m purejaxdqn`).
 
 Every Config field is a flag (`--total-steps 100000`, `--dueling true`);
 `--game`/`--env` name the environment. Bad input exits with code 2 and one
@@ -113,7 +113,30 @@ def build_parser() -> argparse.ArgumentParser:
                            choices=FIELD_CHOICES.get(field.name), metavar=_metavar(field),
                            help=_field_help(field))
     sub.add_parser("presets", help="print the named presets")
+    _add_watch_plot(sub)
     return parser
+
+
+def _add_watch_plot(sub) -> None:
+    watch = sub.add_parser("watch", help="play a trained run's agent; print scores or write a video")
+    watch.add_argument("run_dir", metavar="RUN_DIR")
+    watch.add_argument("--episodes", type=int, default=1, help="games to play (default 1)")
+    watch.add_argument("--epsilon", type=float, default=None,
+                       help="exploration while playing (default: the run's eval_epsilon)")
+    watch.add_argument("--video", default=None, metavar="FILE.mp4|.gif",
+                       help="write the games to this video: screen, Q-values, score")
+    watch.add_argument("--seed-index", type=int, default=0,
+                       help="which of the run's side-by-side seeds to play (default 0)")
+    watch.add_argument("--step", type=int, default=None,
+                       help="the checkpoint's step, checked against the run (default: latest)")
+    watch.add_argument("--env-seed", type=int, default=0, help="seed of the games (default 0)")
+    watch.add_argument("--scale", type=float, default=1.0,
+                       help="resize the game screen in the video by this factor (default 1; "
+                            "Atari's is drawn at 2x its native 210x160)")
+    plot = sub.add_parser("plot", help="learning curves of one or several runs")
+    plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    plot.add_argument("--out", default=None, metavar="FILE.png",
+                      help="where to write the figure (default: RUN_DIR/curves.png of the first run)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -185,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "presets":
         _print_presets()
         return 0
+    if args.command == "watch":
+        return _watch(args)
+    if args.command == "plot":
+        return _plot(args)
     if args.command != "train":
         parser.print_help()
         return 2
@@ -213,6 +240,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     means = ", ".join(f"{m:.1f}" for m in summary["final_eval"]["score_mean"])
     print(f"done: {summary['steps']:,} steps, final eval mean score {means} "
           f"(seeds {', '.join(map(str, summary['seeds']))}); run in {run_dir}")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from purejaxdqn.watch import WatchError, check_run, check_video_path, watch
+
+    try:
+        if args.episodes < 1:
+            raise WatchError(f"--episodes must be at least 1, got {args.episodes}")
+        if args.epsilon is not None and not 0.0 <= args.epsilon <= 1.0:
+            raise WatchError(f"--epsilon must be in [0, 1], got {args.epsilon}")
+        if not 0.05 <= args.scale <= 4.0:
+            raise WatchError(f"--scale must be in [0.05, 4], got {args.scale}")
+        check_video_path(args.video)
+        run = check_run(args.run_dir, args.seed_index, args.step)
+    except WatchError as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return 2
+    from purejaxdqn.checkpoint import CheckpointError
+
+    def report(episode: int, score: float, length: int) -> None:
+        print(f"game {episode + 1}: score {score:g}, {length} steps", flush=True)
+
+    try:
+        result = watch(run, episodes=args.episodes, epsilon=args.epsilon, video=args.video,
+                       env_seed=args.env_seed, on_episode=report, scale=args.scale)
+    except (CheckpointError, WatchError) as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return 2
+    scores = result["scores"]
+    print(f"mean score {sum(scores) / len(scores):g} over {len(scores)} game(s) "
+          f"(seed index {run.seed_index}, step {run.step:,}, epsilon {result['epsilon']:g})")
+    if args.video:
+        print(f"wrote {args.video} ({result['frames']} frames)")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from purejaxdqn.plot import PlotError, check_runs, plot_runs
+
+    out = args.out or os.path.join(args.run_dirs[0], "curves.png")
+    try:
+        if not out.lower().endswith(".png"):
+            raise PlotError(f"--out must name a .png file, got {out}")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+            raise PlotError(f"cannot write {out}: its folder does not exist")
+        runs = check_runs(args.run_dirs)
+    except PlotError as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return 2
+    plot_runs(runs).savefig(out, dpi=110)
+    print(f"wrote {out}")
     return 0
 
 

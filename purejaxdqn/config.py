@@ -77,6 +77,7 @@ class Config:
     eval_epsilon: float = 0.05
     eval_max_episode_steps: int = 4_500  # 18,000 frames = 5 minutes of play
     eval_num_envs: int = 0  # 0: one env per evaluation episode, capped at 32
+    record_video_every: int = 0  # agent steps between videos of one evaluation game in RUN_DIR/videos/; 0: off
 
     # --- bookkeeping ----------------------------------------------------------
     log_every: int = 10_000  # agent steps between training-metric log rows
@@ -133,7 +134,8 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
-                        "epsilon_decay_steps", "eval_num_envs", "seed", "checkpoint_minutes")
+                        "epsilon_decay_steps", "eval_num_envs", "seed", "checkpoint_minutes",
+                        "record_video_every")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -277,6 +279,8 @@ FIELD_HELP: dict[str, str] = {
     "eval_epsilon": "epsilon of the evaluation policy",
     "eval_max_episode_steps": "evaluation time limit per game, agent steps (4,500 = 18k frames)",
     "eval_num_envs": "evaluation envs (0: one per game, at most 32)",
+    "record_video_every": "agent steps between videos of one evaluation game in "
+                          "RUN_DIR/videos/ (0: off)",
     "log_every": "agent steps between rows of metrics.jsonl",
     "checkpoint_every": "agent steps between checkpoints (0: none on a step count)",
     "checkpoint_replay": "save the replay in checkpoints so a resume continues learning at "

@@ -26,6 +26,7 @@ from purejaxdqn.evaluation import evaluate, make_policy, num_eval_envs
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.progress import Progress
 from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
+from purejaxdqn.watch import record_video
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
@@ -151,6 +152,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                                           log, bar)
                 if _due(before, steps, config.eval_every):
                     _evaluate(config, seeds, policy, state, steps, host, log, bar)
+                if _due(before, steps, config.record_video_every):
+                    record_video(config, run_dir, state.learner.params, steps)
                 if _due(before, steps, config.checkpoint_every) or \
                         _clock_due(saved_at, config.checkpoint_minutes):
                     _save(config, run_dir, state, host, action_log, log)

@@ -1,0 +1,111 @@
+"""`purejaxdqn plot`: PNGs for one and for two runs, labels from config
+differences, the running mean and seed alignment against hand-computed values."""
+
+import json
+import os
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from purejaxdqn import cli
+from purejaxdqn.plot import labels, load_run, running_mean, seed_matrix
+
+ABLATION = os.path.join(os.path.dirname(__file__), os.pardir, "experiments", "results",
+                        "cartpole", "runs", "CartPole-v1")
+
+
+def make_run(path, config, seeds=(0, 1), steps=(100, 200, 300)):
+    """A run directory with hand-written logs: config.json, episodes.csv, metrics, evals."""
+    os.makedirs(path)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f)
+    with open(os.path.join(path, "episodes.csv"), "w") as f:
+        f.write("seed,step,score,length\n")
+        for seed in seeds:
+            for k, step in enumerate(range(10, 300, 20)):
+                f.write(f"{seed},{step},{k + seed},{k + seed}\n")
+    with open(os.path.join(path, "metrics.jsonl"), "w") as f, \
+            open(os.path.join(path, "eval.jsonl"), "w") as g:
+        for step in steps:
+            for seed in seeds:
+                f.write(json.dumps({"seed": seed, "step": step, "steps_per_s": 50.0,
+                                    "epsilon": 1 - step / 400, "loss": 0.1 * (seed + 1),
+                                    "q_mean": step / 100 + seed}) + "\n")
+                g.write(json.dumps({"seed": seed, "step": step,
+                                    "score_mean": float(step + seed)}) + "\n")
+    return str(path)
+
+
+def plot(capsys, *args):
+    code = cli.main(["plot", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plot_one_and_two_runs_write_pngs(tmp_path, capsys):
+    one = make_run(tmp_path / "a", {"env_id": "CartPole-v1", "target": "q_learning"}, seeds=(0,))
+    two = make_run(tmp_path / "b", {"env_id": "CartPole-v1", "target": "double"})
+    code, out, err = plot(capsys, one)
+    assert code == 0, err
+    image = iio.imread(os.path.join(one, "curves.png"))
+    assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 500
+    out_path = str(tmp_path / "both.png")
+    code, out, err = plot(capsys, one, two, "--out", out_path)
+    assert code == 0 and f"wrote {out_path}" in out, err
+    assert iio.imread(out_path).shape == image.shape  # same layout, more lines
+
+
+def test_plot_of_committed_ablation_runs(tmp_path, capsys):
+    out_path = str(tmp_path / "ablation.png")
+    code, _, err = plot(capsys, os.path.join(ABLATION, "nature"), os.path.join(ABLATION, "double"),
+                        "--out", out_path)
+    assert code == 0, err
+    assert os.path.getsize(out_path) > 10_000
+
+
+def test_labels_name_the_differing_fields(tmp_path):
+    a = make_run(tmp_path / "a", {"env_id": "CartPole-v1", "target": "q_learning", "n_step": 1})
+    b = make_run(tmp_path / "b", {"env_id": "CartPole-v1", "target": "double", "n_step": 3})
+    c = make_run(tmp_path / "c", {"env_id": "CartPole-v1", "target": "double", "n_step": 1})
+    runs = [load_run(p) for p in (a, b, c)]
+    assert labels(runs) == ["n_step=1, target=q_learning", "n_step=3, target=double",
+                            "n_step=1, target=double"]
+    assert labels(runs[:1]) == ["CartPole-v1 (a)"]
+
+
+def test_running_mean_matches_a_naive_loop():
+    values = np.random.default_rng(0).normal(size=250)
+    naive = [values[max(0, i - 99): i + 1].mean() for i in range(250)]
+    np.testing.assert_allclose(running_mean(values, 100), naive, rtol=1e-12)
+    assert running_mean(np.array([1.0, 3.0, 5.0]), 2).tolist() == [1.0, 2.0, 4.0]
+
+
+def test_seed_matrix_keeps_common_steps_and_newest_rows():
+    rows = [{"seed": 0, "step": 1, "x": 1.0}, {"seed": 0, "step": 2, "x": 2.0},
+            {"seed": 1, "step": 2, "x": 5.0}, {"seed": 1, "step": 3, "x": 6.0},
+            {"seed": 0, "step": 2, "x": 9.0}, {"seed": 1, "step": 2, "x": None}]
+    steps, values = seed_matrix(rows, "x")
+    assert steps.tolist() == [2.0] and values.tolist() == [[9.0], [5.0]]
+
+
+@pytest.mark.parametrize("setup, fragment", [
+    ("missing", "does not exist"),
+    ("bare", "not a purejaxdqn run directory"),
+    ("empty", "has no logged games, metrics or evaluations yet"),
+    ("out", "--out must name a .png file"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
+    run = tmp_path / "run"
+    args = [str(run)]
+    if setup in ("bare", "empty"):
+        run.mkdir()
+    if setup == "empty":
+        (run / "config.json").write_text("{}")
+    if setup == "out":
+        args = [make_run(run, {"env_id": "CartPole-v1"}), "--out", str(tmp_path / "x.jpg")]
+    code, out, err = plot(capsys, *args)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], err
+    assert not os.path.exists(tmp_path / "x.jpg") and not os.path.exists(run / "curves.png")

@@ -24,7 +24,9 @@ interrupted run from its checkpoint or reuses a finished one. Then
 `--random-episodes N` also plays N episodes with a uniform-random policy in the
 same environment (the training env settings) and reports their mean and 95%
 bootstrap CI, for the "above random play" comparison. `--summarize-only`
-rebuilds the outputs from the logs. Bad input: one line on stderr, exit code 2.
+rebuilds the outputs from the logs without training (with `--random-episodes`,
+after measuring the random baseline). A larger `--total-steps` than a finished
+run's continues it from its checkpoint. Bad input: one line on stderr, exit code 2.
 """
 
 from __future__ import annotations
@@ -155,13 +157,20 @@ def run_agent(name: str, seeds: Sequence[int], out_dir: str, total_steps: int | 
                               "command again to resume")
     if random_episodes:
         say(f"{name}: {random_episodes} episodes of uniform-random play")
-        scores = random_baseline(config, random_episodes)
-        mean, lo, hi = bootstrap_ci(scores)
-        _write_json(os.path.join(out_dir, "random_baseline.json"), {
-            "episodes": int(scores.size), "mean": mean, "ci95": [lo, hi],
-            "std": float(scores.std()), "scores": scores.tolist(),
-            "env_id": config.env_id, "max_episode_steps": config.max_episode_steps})
+        measure_random(config, out_dir, random_episodes)
     return summarize(name, out_dir)
+
+
+def measure_random(config: Config, out_dir: str, episodes: int) -> None:
+    """random_baseline.json: scores of uniform-random play, mean and 95% bootstrap CI."""
+    scores = random_baseline(config, episodes)
+    mean, lo, hi = bootstrap_ci(scores)
+    os.makedirs(out_dir, exist_ok=True)
+    _write_json(os.path.join(out_dir, "random_baseline.json"), {
+        "episodes": int(scores.size), "mean": mean, "ci95": [lo, hi],
+        "std": float(scores.std()), "scores": scores.tolist(),
+        "env_id": config.env_id, "max_episode_steps": config.max_episode_steps,
+        "sticky_action_prob": config.sticky_action_prob})
 
 
 def _extend_or(run_dir: str, config: Config) -> str:
@@ -307,7 +316,7 @@ def plot_curves(name: str, episodes: dict, metrics: list[dict], solve_score: flo
                          label=f"random play, 95% CI ({random['episodes']} episodes)")
     score_ax.set(title=f"{name}: training episode scores (faint: raw)", xlabel="episode",
                  ylabel="score")
-    loss_ax.set(title="TD loss (mean of the logged updates)", xlabel="agent steps",
+    loss_ax.set(title="TD loss of the last learn call before each log row", xlabel="agent steps",
                 ylabel="loss")
     loss_ax.set_yscale("log")
     q_ax.set(title="mean Q of sampled batches", xlabel="agent steps", ylabel="mean Q")
@@ -350,17 +359,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.agent not in AGENTS:
             raise AblationError(f"unknown agent {args.agent!r}; choose from {', '.join(AGENTS)}")
-        if args.summarize_only:
+        seeds = [parse_int(s, "--seeds") for s in _split(args.seeds)]
+        if not seeds:
+            raise AblationError("--seeds is empty")
+        total = None if args.total_steps is None else parse_int(args.total_steps,
+                                                                 "--total-steps")
+        random_episodes = parse_int(args.random_episodes, "--random-episodes")
+        if random_episodes < 0:
+            raise AblationError(f"--random-episodes must be >= 0, got {random_episodes}")
+        if args.summarize_only:  # no training; the random baseline if asked for
+            if random_episodes:
+                measure_random(agent_config(args.agent, seeds, total, args.overrides),
+                               out_dir, random_episodes)
             path = summarize(args.agent, out_dir)
         else:
-            seeds = [parse_int(s, "--seeds") for s in _split(args.seeds)]
-            if not seeds:
-                raise AblationError("--seeds is empty")
-            total = None if args.total_steps is None else parse_int(args.total_steps,
-                                                                     "--total-steps")
-            random_episodes = parse_int(args.random_episodes, "--random-episodes")
-            if random_episodes < 0:
-                raise AblationError(f"--random-episodes must be >= 0, got {random_episodes}")
             path = run_agent(args.agent, seeds, out_dir, total, args.overrides,
                              random_episodes, args.quiet)
     except (AblationError, ConfigError) as error:

@@ -72,19 +72,20 @@ def epsilon_greedy(key: jax.Array, q: jax.Array, epsilon: jax.Array) -> jax.Arra
     return jnp.where(explore, random_actions, jnp.argmax(q, axis=-1)).astype(jnp.int32)
 
 
+# Episode schedules: (config, finished episodes) -> epsilon.
+EPISODE_SCHEDULES = {
+    "episode_linear": lambda c, n: episode_linear_epsilon(
+        n, c.epsilon_start, c.epsilon_end, c.epsilon_decay_episodes),
+    "episode_exponential": lambda c, n: episode_exponential_epsilon(
+        n, c.epsilon_start, c.epsilon_end, c.epsilon_episode_decay),
+}
+
+
 def make_exploration(config: Config) -> Exploration:
-    if config.epsilon_schedule == "episode_linear":
-        return Exploration(
-            epsilon=lambda step, episodes=0: episode_linear_epsilon(
-                episodes, config.epsilon_start, config.epsilon_end,
-                config.epsilon_decay_episodes),
-            select=jax.jit(epsilon_greedy))
-    if config.epsilon_schedule == "episode_exponential":
-        return Exploration(
-            epsilon=lambda step, episodes=0: episode_exponential_epsilon(
-                episodes, config.epsilon_start, config.epsilon_end,
-                config.epsilon_episode_decay),
-            select=jax.jit(epsilon_greedy))
+    if config.epsilon_schedule in EPISODE_SCHEDULES:
+        by_episode = EPISODE_SCHEDULES[config.epsilon_schedule]
+        return Exploration(epsilon=lambda step, episodes=0: by_episode(config, episodes),
+                           select=jax.jit(epsilon_greedy))
     if config.epsilon_schedule == "multiplicative":
         def schedule(step, start, end, decay_steps, offset):
             return multiplicative_epsilon(step, start, end, config.epsilon_step_decay, offset)

@@ -273,3 +273,17 @@ def test_cli_bad_input_exits_2_before_training(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("seed_agents: error:")
     assert not os.path.exists(tmp_path / "o")
+
+
+def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
+    config = seed_agents.agent_config("lunarlander", [0])
+    run_dir = tmp_path / "run"
+    (run_dir / "checkpoint").mkdir(parents=True)
+    (run_dir / "checkpoint" / "host.json").write_text("{}")
+    (run_dir / "config.json").write_text(config.to_json())
+    (run_dir / "summary.json").write_text(json.dumps({"stopped_by": None}))
+    bigger = config.replace(total_steps=config.total_steps + 1)
+    assert seed_agents._extend_or(str(run_dir), bigger) == "extend"
+    assert seed_agents._extend_or(str(run_dir), config) == "reuse"
+    with pytest.raises(seed_agents.AblationError):  # another change is refused
+        seed_agents._extend_or(str(run_dir), bigger.replace(gamma=0.9))

@@ -19,6 +19,7 @@ With several local devices the seed axis can be sharded across them
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, NamedTuple
 
 import flax
@@ -32,6 +33,7 @@ from purejaxdqn.envs import EnvSpec
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.networks import Network, make_network
+from purejaxdqn.observations import make_obs_transform
 from purejaxdqn.optimizers import make_optimizer
 from purejaxdqn.target_updates import make_target_update
 
@@ -66,6 +68,10 @@ class Agent(NamedTuple):
     network: Network
     updates_per_learn: int  # gradient updates in one `learn` call
     iterations_per_learn: int  # env iterations between `learn` calls
+    # Episode-driven rules (issue 12): `learn` for the seeds where active [S] is True only,
+    # and the host-side rule saying which seeds learn in an env iteration (see `learn_due`).
+    learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]] | None = None
+    learn_due: Callable[..., np.ndarray | None] | None = None
 
 
 def step_input(env_steps) -> StepInput:
@@ -90,6 +96,12 @@ def seed_sharding(num_seeds: int, devices=None):
 def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     """`sharding` (from `seed_sharding`) places every state leaf, input and output,
     all of which lead with the seed axis, on that sharding; None: one device."""
+    # Crop/resize on device (note 002): the env gives raw frames, `act` shrinks them before
+    # the network and the replay see them; with obs_transform_on="host" the env did it.
+    transform = make_obs_transform(config, spec.obs_shape[1:]) \
+        if config.obs_transform_on == "device" and spec.kind == "atari" else None
+    if transform is not None:
+        spec = dataclasses.replace(spec, obs_shape=(spec.obs_shape[0],) + transform.shape)
     network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
     optimizer = make_optimizer(config)
     update = make_update(config, network, optimizer, make_target_update(config))
@@ -104,6 +116,9 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     per_iteration = config.num_envs / config.steps_per_update
     updates_per_learn = max(int(per_iteration), 1)
     iterations_per_learn = max(int(round(1 / per_iteration)), 1)
+    if config.update_trigger == "episodes":  # note 003: a burst after each finished episode
+        updates_per_learn, iterations_per_learn = config.updates_per_episode, 1
+    target_update = make_target_update(config)
 
     def init(key: jax.Array) -> AgentState:
         example_obs = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
@@ -116,18 +131,28 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
                           replay=replay.init(example))
 
     def act(state: AgentState, inp: StepInput) -> tuple[AgentState, jax.Array]:
+        if transform is not None:
+            inp = inp._replace(obs=transform.apply(inp.obs), frame=transform.apply(inp.frame))
         learner = state.learner
         key, act_key = jax.random.split(learner.key)
         q = network.apply(learner.params, inp.obs)
-        actions = exploration.select(act_key, q, exploration.epsilon(learner.steps))
-        # Rewards are clipped for learning only; the env wrapper keeps raw scores.
+        # The step observed here ended these episodes; its obs is terminal, so the action
+        # picked now is ignored by envpool's auto-reset and the new count applies from the
+        # next episode's first step on.
+        episodes = learner.episodes + jnp.sum(inp.terminated | inp.truncated).astype(jnp.int32)
+        target_params = target_update.on_episode(learner.params, learner.target_params,
+                                                 learner.episodes, episodes)
+        actions = exploration.select(act_key, q, exploration.epsilon(learner.steps, episodes))
+        # Rewards are clipped (then scaled) for learning only; the env wrapper keeps raw scores.
         reward = jnp.sign(inp.reward) if config.reward_clip else inp.reward
+        reward = reward * config.reward_scale
         timestep = replay_lib.Timestep(
             obs=inp.frame, action=actions, reward=reward.astype(jnp.float32),
             terminated=inp.terminated, truncated=inp.truncated, life_lost=inp.life_lost,
             first=inp.first, reset=inp.reset)
         new_state = AgentState(
-            learner=learner.replace(key=key, steps=learner.steps + config.num_envs),
+            learner=learner.replace(key=key, steps=learner.steps + config.num_envs,
+                                    episodes=episodes, target_params=target_params),
             replay=replay.add_fn(state.replay, timestep))
         return new_state, actions
 
@@ -152,6 +177,30 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
             history.append(metrics)
         return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m)), *history)
 
+    def learn_masked(state: AgentState, active: jax.Array) -> tuple[AgentState, dict]:
+        """`learn` where `active` (this seed's flag), else the state unchanged (still computed:
+        under vmap a branch is a select)."""
+        new_state, metrics = learn(state)
+        return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new_state,
+                                      state), metrics
+
+    def learn_due(iteration: int, steps: int, learning_starts: int, env_steps) -> np.ndarray | None:
+        """Host rule: which seeds run `learn` in this env iteration ([S] bool), None if none.
+
+        `env_steps` (one EnvStep per seed) is what `act` stores in this iteration and
+        `steps` the agent steps before it. "steps": all seeds every `iterations_per_learn`
+        iterations once past warm-up (Nature). "episodes": the seeds whose stored step
+        ended an episode, once past warm-up (note 003 trains after each episode).
+        """
+        if steps + config.num_envs <= learning_starts:
+            return None
+        if config.update_trigger == "episodes":
+            ended = np.array([bool(np.any(s.terminated | s.truncated)) for s in env_steps])
+            return ended if ended.any() else None
+        if iteration % iterations_per_learn:
+            return None
+        return np.ones(len(env_steps), bool)
+
     placed = {} if sharding is None else {"in_shardings": sharding, "out_shardings": sharding}
     return Agent(
         init=jax.jit(jax.vmap(init), **placed),
@@ -160,5 +209,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         network=network,
         updates_per_learn=updates_per_learn,
         iterations_per_learn=iterations_per_learn,
+        learn_masked=jax.jit(jax.vmap(learn_masked), donate_argnums=0, **placed),
+        learn_due=learn_due,
     )
 

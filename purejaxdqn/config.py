@@ -30,6 +30,11 @@ class Config:
     max_episode_steps: int = 27_000  # truncation (time limit), agent steps per game
     life_loss_terminal: bool = True  # cut the bootstrap at a lost life (learning only)
     reward_clip: bool = True  # sign-clip rewards for learning only; scores stay raw
+    frame_size: tuple[int, ...] = (84, 84)  # envpool's (img_height, img_width), Atari pixels (issue 12)
+    frame_stack: int = 4  # envpool's stack_num; 1 feeds a single frame (note 004) (issue 12)
+    obs_crop_rows: tuple[int, ...] = ()  # (top, bottom): keep rows top:bottom of the frame (note 002)
+    obs_resize: tuple[int, ...] = ()  # (h, w) nearest-neighbour resize after the crop (note 002)
+    obs_transform_on: str = "device"  # crop/resize "device" (in act) or "host" (numpy, env wrapper)
 
     # --- schedule (agent steps, all envs) -----------------------------------
     total_steps: int = 12_500_000  # 50M frames
@@ -40,6 +45,9 @@ class Config:
     target_update: str = "hard"  # "hard" copy every period, or "soft" (Polyak) every update
     target_update_period: int = 10_000  # agent steps between hard copies
     soft_tau: float = 0.005
+    update_trigger: str = "steps"  # "episodes": updates_per_episode updates after each finished episode (issue 12)
+    updates_per_episode: int = 10  # with update_trigger="episodes" (note 003)
+    target_update_episodes: int = 20  # finished episodes between copies, target_update="hard_episodes" (issue 12)
 
     # --- learning -----------------------------------------------------------
     gamma: float = 0.99
@@ -51,9 +59,10 @@ class Config:
     rmsprop_decay: float = 0.95
     rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
     adam_eps: float = 1e-8
+    reward_scale: float = 1.0  # learning reward = (clipped) reward * reward_scale; note 003 uses 0.01 (issue 12)
 
     # --- network ------------------------------------------------------------
-    torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation
+    torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation; "two_conv": note 004
     mlp_hidden: tuple[int, ...] = (256,)
     head_hidden: int = 512
     dueling: bool = False
@@ -63,6 +72,9 @@ class Config:
     epsilon_start: float = 1.0
     epsilon_end: float = 0.1
     epsilon_decay_steps: int = 1_000_000  # counted from the end of warm-up
+    epsilon_decay_episodes: int = 1_400  # episode_linear: finished episodes from start to end (issue 12)
+    epsilon_episode_decay: float = 0.995  # episode_exponential: eps = max(end, start * decay**episodes) (issue 12)
+    epsilon_step_decay: float = 0.99995  # multiplicative: eps = max(end, start * decay**steps after warm-up) (issue 12)
 
     # --- replay -----------------------------------------------------------
     replay: str = "uniform"  # or "prioritized"
@@ -102,7 +114,7 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
         values = dict(values)
-        for name in ("mlp_hidden", "seeds"):
+        for name in ("mlp_hidden", "seeds", "frame_size", "obs_crop_rows", "obs_resize"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)
@@ -125,10 +137,21 @@ class Config:
         """Raise ConfigError naming the first impossible value; return self if fine."""
         for name, choices in FIELD_CHOICES.items():
             _check_choice(name, getattr(self, name), choices)
+        if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
+            raise ConfigError(f"frame_size must be two positive sizes, got {self.frame_size}")
+        if self.obs_crop_rows and not (len(self.obs_crop_rows) == 2 and
+                                       0 <= self.obs_crop_rows[0] < self.obs_crop_rows[1]
+                                       <= self.frame_size[0]):
+            raise ConfigError(f"obs_crop_rows must be (top, bottom) with 0 <= top < bottom <= "
+                              f"frame_size[0] ({self.frame_size[0]}), got {self.obs_crop_rows}")
+        if self.obs_resize and (len(self.obs_resize) != 2 or min(self.obs_resize) <= 0):
+            raise ConfigError(f"obs_resize must be two positive sizes, got {self.obs_resize}")
         positive = (
             "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
             "target_update_period", "n_step", "head_hidden", "eval_episodes",
             "eval_max_episode_steps", "max_episode_steps", "log_every",
+            "updates_per_episode", "target_update_episodes", "epsilon_decay_episodes",
+            "frame_stack",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -158,6 +181,11 @@ class Config:
                      "per_beta_start", "per_beta_end"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("epsilon_episode_decay", "epsilon_step_decay"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if not self.reward_scale > 0:
+            raise ConfigError(f"reward_scale must be positive, got {self.reward_scale}")
         if not 0.0 < self.soft_tau <= 1.0:
             raise ConfigError(f"soft_tau must be in (0, 1], got {self.soft_tau}")
         if self.per_alpha < 0:
@@ -218,9 +246,12 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "target": ("q_learning", "double"),
     "loss": ("huber", "mse"),
     "optimizer": ("nature_rmsprop", "adam"),
-    "torso": ("auto", "nature_cnn", "mlp"),
-    "target_update": ("hard", "soft"),
-    "epsilon_schedule": ("linear", "exponential"),
+    "torso": ("auto", "nature_cnn", "mlp", "two_conv"),
+    "target_update": ("hard", "soft", "hard_episodes"),
+    "epsilon_schedule": ("linear", "exponential", "multiplicative", "episode_linear",
+                         "episode_exponential"),
+    "update_trigger": ("steps", "episodes"),
+    "obs_transform_on": ("device", "host"),
     "replay": ("uniform", "prioritized"),
 }
 
@@ -233,6 +264,21 @@ MAX_SEED = 2**31 // SEED_BLOCK - 1
 
 # One line per Config field for `--help` (the CLI adds the default and the choices).
 FIELD_HELP: dict[str, str] = {
+    "frame_size": "Atari frame (height,width) envpool renders before any crop",
+    "frame_stack": "Atari frames stacked into one observation (1: a single frame, note 004)",
+    "obs_crop_rows": "top,bottom: keep these rows of each Atari frame (note 002; empty: none)",
+    "obs_resize": "h,w: nearest-neighbour resize after the crop (note 002; empty: none)",
+    "obs_transform_on": "where the crop/resize runs: on device inside act, or on the host",
+    "update_trigger": "when updates run: every steps_per_update agent steps, or "
+                      "updates_per_episode updates after each finished episode",
+    "updates_per_episode": "gradient updates after each finished episode "
+                           "(update_trigger episodes)",
+    "target_update_episodes": "finished episodes between target copies "
+                              "(target_update hard_episodes)",
+    "reward_scale": "learning reward = (clipped) reward times this (note 003: 0.01)",
+    "epsilon_decay_episodes": "episodes from epsilon_start to epsilon_end (episode_linear)",
+    "epsilon_episode_decay": "eps = max(end, start * decay**episodes) (episode_exponential)",
+    "epsilon_step_decay": "eps = max(end, start * decay**steps after warm-up) (multiplicative)",
     "env_id": "environment: an Atari game (Breakout, Pong-v5, Breakout-ram) or CartPole-v1",
     "num_envs": "envs stepped together per seed; every schedule counts steps over all of them",
     "seed": "random seed (params, exploration, env seeds) when --seeds is not given",
@@ -358,7 +404,120 @@ PRESETS: dict[str, Config] = {
     "cleanrl": NATURE.replace(**VARIANTS["cleanrl"], target_update_period=1_000,
                               epsilon_decay_steps=NATURE.total_steps // 10,
                               warmup_steps=80_000),
+    # --- the users' seed notes (issue 12; settings mapped in experiments/README.md) ---
+    # Note 000: Udacity's PyTorch LunarLander DQN, soft target updates.
+    "lunarlander": Config(
+        env_id="LunarLander-v2",
+        num_envs=1,  # one env: the per-episode epsilon schedule is the note's
+        total_steps=600_000,  # the note allows 2,000 episodes; it solves in far fewer
+        warmup_steps=64,  # the note learns once the replay holds more than one batch
+        replay_capacity=100_000,
+        batch_size=64,
+        steps_per_update=4,
+        target_update="soft",
+        soft_tau=1e-3,  # after each learning step
+        gamma=0.99,
+        loss="mse",
+        optimizer="adam",
+        learning_rate=5e-4,
+        torso="mlp",
+        mlp_hidden=(64,),
+        head_hidden=64,  # 8 -> 64 -> 64 -> 4
+        epsilon_schedule="episode_exponential",
+        epsilon_start=1.0,
+        epsilon_end=0.01,
+        epsilon_episode_decay=0.995,
+        reward_clip=False,
+        life_loss_terminal=False,
+        noop_max=0,
+        max_episode_steps=1_000,
+        eval_every=0,  # the note judges training episodes; one greedy evaluation at the end
+        eval_episodes=100,
+        eval_epsilon=0.0,
+        eval_max_episode_steps=1_000,
+        log_every=5_000,
+        checkpoint_every=50_000,
+        checkpoint_replay=True,  # 1e5 x 8 floats: small, and a resume keeps learning at once
+    ),
+    # Note 003: a PyTorch MLP on SpaceInvaders' 128 RAM bytes, trained after each episode.
+    "spaceinvaders-ram": Config(
+        env_id="SpaceInvaders-ram",
+        num_envs=1,  # one env: episode-driven schedules are the note's
+        sticky_action_prob=0.25,  # gym's SpaceInvaders-ram-v0 repeats the last action w.p. 0.25
+        noop_max=0,
+        max_episode_steps=10_000,  # gym's v0 time limit
+        life_loss_terminal=False,  # the note ends episodes at game over only
+        reward_clip=False,
+        reward_scale=0.01,  # the note stores r / 100
+        total_steps=10_000_000,  # the note's 10,000 episodes are ~7M steps; stop it any time
+        warmup_steps=2_000,  # no updates until 2,000 transitions are stored
+        replay_capacity=100_000,
+        batch_size=128,
+        update_trigger="episodes",
+        updates_per_episode=10,
+        target_update="hard_episodes",
+        target_update_episodes=20,
+        gamma=0.98,
+        loss="huber",  # PyTorch's smooth_l1_loss (beta 1) is the Huber loss with threshold 1
+        optimizer="adam",
+        learning_rate=2e-3,
+        torso="mlp",
+        mlp_hidden=(256,),
+        head_hidden=256,  # 128 -> 256 -> 256 -> 6
+        epsilon_schedule="episode_linear",  # 0.08 -> 0.01 over 1,400 episodes, over ALL actions
+        epsilon_start=0.08,
+        epsilon_end=0.01,
+        epsilon_decay_episodes=1_400,
+        eval_every=0,
+        eval_episodes=30,
+        eval_epsilon=0.0,  # the note plays greedily
+        log_every=10_000,
+        checkpoint_every=100_000,
+        checkpoint_replay=True,  # 1e5 x 128 bytes
+    ),
+    # Note 004: PyTorch Breakout "Double DQN" with soft target updates, one frame as input.
+    "breakout-double": NATURE.replace(
+        num_envs=4,  # the note plays one game; every schedule below counts all envs' steps
+        frame_size=(105, 80),  # the note keeps every other row and column of 210x160
+        frame_stack=1,  # the note's network sees a single frame
+        noop_max=0,
+        fire_reset=False,
+        life_loss_terminal=False,  # BreakoutDeterministic-v4 ends episodes at game over only
+        reward_clip=False,
+        total_steps=5_000_000,  # the note's 5,000 episodes are a few million steps
+        warmup_steps=10_000,  # samples_before_learning
+        replay_capacity=200_000,
+        batch_size=128,
+        steps_per_update=20,  # learn_interval: one update per 20 agent steps
+        target_update="soft",
+        soft_tau=0.01,  # after every update (see experiments/README.md)
+        target="double",
+        loss="mse",
+        optimizer="adam",
+        learning_rate=1e-4,
+        torso="two_conv",
+        head_hidden=128,  # conv, conv, 512, 128, |A|
+        epsilon_schedule="multiplicative",
+        epsilon_start=1.0,
+        epsilon_end=0.05,
+        epsilon_step_decay=0.99995,  # eps *= 0.99995 per agent step
+        eval_every=250_000,
+        eval_episodes=10,
+        log_every=10_000,
+        checkpoint_every=250_000,
+    ),
 }
+# The ablation pair of note 004: the same agent on Nature's input (4 stacked 84x84 frames).
+PRESETS["breakout-double-nature"] = PRESETS["breakout-double"].replace(
+    frame_size=(84, 84), frame_stack=4)
+# Note 002: Breakout with cropped 80x80 frames (rows 31:195, nearest resize), 4-frame stacks
+# rebuilt from a single-frame replay, target copy every 100 steps; Nature DQN otherwise.
+PRESETS["breakout-cropped"] = NATURE.replace(
+    frame_size=(210, 160),  # envpool's full grayscale screen; the crop happens in obs_transform_on
+    obs_crop_rows=(31, 195),
+    obs_resize=(80, 80),
+    target_update_period=100,  # agent steps (25 updates)
+)
 
 
 def get_preset(name: str) -> Config:

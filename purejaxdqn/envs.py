@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
+from purejaxdqn.observations import make_obs_transform
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
@@ -118,6 +119,9 @@ def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, see
             use_fire_reset=config.fire_reset,
             max_episode_steps=max_episode_steps,
         )
+        if kind == "atari":  # frame size and stack (issue 12: notes 002 and 004 change them)
+            kwargs.update(img_height=config.frame_size[0], img_width=config.frame_size[1],
+                          stack_num=config.frame_stack)
     else:
         kwargs.update(max_episode_steps=max_episode_steps)
     with warnings.catch_warnings():
@@ -154,12 +158,19 @@ class VecEnv:
     the caller can dispatch device work before `recv()` collects the result.
     """
 
-    def __init__(self, config: Config, num_envs: int, seed: int, max_episode_steps: int):
+    def __init__(self, config: Config, num_envs: int, seed: int, max_episode_steps: int,
+                 host_transform: bool = False):
+        """`host_transform`: apply the configured crop/resize (observations.py) here, in
+        numpy; otherwise the agent applies it on device and `spec` is the raw frame's."""
         self.kind, envpool_id, self.game = resolve_env_id(config.env_id)
         self.num_envs = num_envs
         self._env = _make_envpool(config, envpool_id, self.kind, num_envs, seed,
                                   max_episode_steps)
         obs_shape, obs_dtype, stack = _obs_layout(self.kind, self._env.observation_space)
+        self._transform = make_obs_transform(config, obs_shape[1:]) \
+            if host_transform and self.kind == "atari" else None
+        if self._transform is not None:
+            obs_shape = (stack,) + self._transform.shape
         self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
                             obs_shape, obs_dtype, stack)
         self._lives = np.zeros(num_envs, np.int64)
@@ -206,7 +217,10 @@ class VecEnv:
             self._lives = lives
         if self.kind == "atari_ram":
             obs = np.asarray(info["ram"], np.uint8)
-        frame = obs[:, -1] if self.kind == "atari" else obs  # newest frame of the stack
+        if self._transform is not None:
+            obs = self._transform.apply(obs)
+        # newest frame of the stack (a single-frame input is stored whole)
+        frame = obs[:, -1] if self.spec.frame_stack > 1 else obs
         # Raw per-game score and length; reset steps start a new game at 0.
         self._returns = np.where(reset, 0.0, self._returns + reward)
         self._lengths = np.where(reset, 0, self._lengths + 1)
@@ -250,7 +264,8 @@ def make_env(config: Config, seed: int | None = None) -> VecEnv:
     `config.seed`'s block (or exactly `seed` if given)."""
     if seed is None:
         seed = env_seed(config.seed, config.num_envs)
-    return VecEnv(config, config.num_envs, seed, config.max_episode_steps)
+    return VecEnv(config, config.num_envs, seed, config.max_episode_steps,
+                  host_transform=config.obs_transform_on == "host")
 
 
 class EnvGroup:
@@ -284,4 +299,6 @@ class EnvGroup:
 
 def make_eval_env(config: Config, num_envs: int, seed: int) -> VecEnv:
     """Nature evaluation env: same game settings, 18,000-frame (4,500-step) cap."""
-    return VecEnv(config, num_envs, seed, config.eval_max_episode_steps)
+    # crop/resize on the host here whatever obs_transform_on says: the evaluation policy
+    # is the bare network (the result is the same gather either way)
+    return VecEnv(config, num_envs, seed, config.eval_max_episode_steps, host_transform=True)

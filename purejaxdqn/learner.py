@@ -29,6 +29,7 @@ class TrainState:
     key: jax.Array
     steps: jax.Array  # agent steps taken, all envs
     updates: jax.Array  # gradient updates taken
+    episodes: jax.Array  # training episodes finished, all envs (episode schedules, issue 12)
 
 
 class Transitions(NamedTuple):
@@ -54,6 +55,7 @@ def init_train_state(key: jax.Array, network: Network, optimizer: optax.Gradient
         key=key,
         steps=jnp.zeros((), jnp.int32),
         updates=jnp.zeros((), jnp.int32),
+        episodes=jnp.zeros((), jnp.int32),
     )
 
 

@@ -37,6 +37,21 @@ class NatureTorso(nn.Module):
         return x.reshape(x.shape[0], -1)
 
 
+class TwoConvTorso(nn.Module):
+    """Note 004's network before its head: 32x8x8/4, 64x4x4/2 (VALID), ReLU, Dense(512), ReLU.
+
+    With head_hidden=128 the whole net is the note's conv-conv-512-128-|A|. uint8 frames
+    (B, stack, H, W) are scaled to [0, 1] inside (the note feeds raw 0..255 floats).
+    """
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0  # NCHW -> NHWC
+        x = nn.relu(nn.Conv(32, (8, 8), strides=(4, 4), padding="VALID")(x))
+        x = nn.relu(nn.Conv(64, (4, 4), strides=(2, 2), padding="VALID")(x))
+        return nn.relu(nn.Dense(512)(x.reshape(x.shape[0], -1)))
+
+
 class MLPTorso(nn.Module):
     """ReLU MLP for vector observations (CartPole, LunarLander, Atari RAM)."""
 
@@ -104,6 +119,8 @@ def make_network(config: Config, num_actions: int, obs_shape: Sequence[int],
     kind = resolve_torso(config, obs_shape)
     if kind == "nature_cnn":
         torso = NatureTorso()
+    elif kind == "two_conv":
+        torso = TwoConvTorso()
     else:
         scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
         torso = MLPTorso(hidden=tuple(config.mlp_hidden), scale=scale)

@@ -121,15 +121,18 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     try:
         with _StopFlag() as stop:
             while steps < stop_at and stop.raised is None:
+                # which seeds learn this iteration (step or episode rule); read before
+                # env_steps moves on
+                due = agent.learn_due(host["iteration"] + 1, steps, learning_starts, env_steps)
                 state, actions = agent.act(state, step_input(env_steps))
                 actions = np.asarray(actions)
                 envs.send(actions)  # envpool steps on its threads from here...
                 if not overlap:
                     env_steps = envs.recv()
                 host["iteration"] += 1
-                if steps + config.num_envs > learning_starts and \
-                        host["iteration"] % agent.iterations_per_learn == 0:
-                    state, metrics = agent.learn(state)  # ...while the device learns
+                if due is not None:  # ...while the device learns
+                    state, metrics = agent.learn(state) if due.all() else \
+                        agent.learn_masked(state, jnp.asarray(due))
                     if learning_clock is None:
                         learning_clock = (time.perf_counter(), steps)
                     if not overlap:
@@ -149,7 +152,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
 
                 if _due(before, steps, config.log_every):
                     window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
-                                          log, bar)
+                                          log, bar, np.asarray(state.learner.episodes))
                 if _due(before, steps, config.eval_every):
                     _evaluate(config, seeds, policy, state, steps, host, log, bar)
                 if _due(before, steps, config.record_video_every):
@@ -200,12 +203,13 @@ def _resume_message(resume: dict) -> str:
     return f"resuming at {resume['step']:,} steps {how}; {replay}"
 
 
-def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar):
+def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar, episodes):
     now = time.perf_counter()
     steps_per_s = (steps - window[1]) / (now - window[0])
-    epsilon = float(make_exploration(config).epsilon(steps))
+    epsilon_fn = make_exploration(config).epsilon
     for k, seed in enumerate(seeds):
-        row = {"steps_per_s": steps_per_s, "epsilon": epsilon,
+        row = {"steps_per_s": steps_per_s, "epsilon": float(epsilon_fn(steps, episodes[k])),
+               "episodes": int(episodes[k]),
                "recent_score": float(np.mean(recent_scores[k])) if recent_scores[k] else None}
         if metrics is not None:
             row.update({name: float(value[k]) for name, value in metrics.items()})

@@ -51,6 +51,8 @@ class Config:
     rmsprop_decay: float = 0.95
     rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
     adam_eps: float = 1e-8
+    augmentation: str = "none"  # DrQ "shift" of obs/next_obs in the update, or "shift_intensity"
+    augment_pad: int = 4  # random shift: edge-pad this many pixels, crop back (DrQ: 4)
 
     # --- network ------------------------------------------------------------
     torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation
@@ -128,6 +130,9 @@ class Config:
         _check_choice("target_update", self.target_update, ("hard", "soft"))
         _check_choice("epsilon_schedule", self.epsilon_schedule, ("linear", "exponential"))
         _check_choice("replay", self.replay, ("uniform", "prioritized"))
+        _check_choice("augmentation", self.augmentation, ("none", "shift", "shift_intensity"))
+        if self.augment_pad < 0:
+            raise ConfigError(f"augment_pad must be >= 0, got {self.augment_pad}")
         positive = (
             "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
             "target_update_period", "n_step", "head_hidden", "eval_episodes",
@@ -263,6 +268,50 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-life-loss": {"life_loss_terminal": False},
 }
 
+# DrQ(epsilon) on Atari 100k (Agarwal et al. 2021, "Deep RL at the Edge of the
+# Statistical Precipice", sec. and app. on DrQ(eps)), as Dopamine configures it
+# in google/dopamine dopamine/labs/atari_100k/configs/DrQ_eps.gin (read at commit
+# 5873f54, 2026-03-24; the values are unchanged since the file's 2021 version):
+#   gamma 0.99, update_horizon 10, min_replay_history 1600, update_period 1,
+#   target_update_period 1 (the target is the online net of the previous update),
+#   epsilon_train 0.01, epsilon_eval 0.001, epsilon_decay_period 5000 (linear,
+#   after the warm-up), Adam lr 1e-4 eps 1.5e-4 (from DER), dueling + double,
+#   no noisy nets, non-distributional (Huber loss), uniform replay, batch 32,
+#   capacity 1M ("a proxy for unbounded memory": 100k never overwrites either),
+#   data_augmentation True, sticky_actions False, terminal_on_life_loss True,
+#   10 iterations x 10,000 agent steps, 100 evaluation episodes,
+#   max_steps_per_episode 27,000.
+# Augmentation: dopamine/labs/atari_100k/atari_100k_rainbow_agent.py, pad 4 by edge
+# replication, random crop, then intensity noise (scale 0.05), independent keys
+# for s and s'. Dopamine's AtariPreprocessing does no no-op starts (noop_max 0),
+# presses no FIRE on reset, clips rewards in the runner. Differences: README.
+DATA_EFFICIENT = Config(
+    num_envs=1,  # one stream, one update per agent step, as in Dopamine
+    noop_max=0,
+    total_steps=100_000,  # 400k frames
+    warmup_steps=1_600,
+    replay_capacity=100_000,
+    batch_size=32,
+    steps_per_update=1,
+    target_update_period=1,
+    n_step=10,
+    target="double",
+    optimizer="adam",
+    learning_rate=1e-4,
+    adam_eps=1.5e-4,
+    dueling=True,
+    augmentation="shift_intensity",
+    epsilon_end=0.01,
+    epsilon_decay_steps=5_000,
+    eval_every=0,  # Dopamine's protocol scores the final agent only
+    eval_episodes=100,
+    eval_epsilon=0.001,
+    eval_max_episode_steps=27_000,
+    log_every=1_000,
+    checkpoint_every=10_000,
+    checkpoint_replay=True,  # 0.7 GB at 100k frames: resume without a new warm-up
+)
+
 PRESETS: dict[str, Config] = {
     "nature": NATURE,
     "cartpole": CARTPOLE,
@@ -275,6 +324,7 @@ PRESETS: dict[str, Config] = {
     "cleanrl": NATURE.replace(**VARIANTS["cleanrl"], target_update_period=1_000,
                               epsilon_decay_steps=NATURE.total_steps // 10,
                               warmup_steps=80_000),
+    "data-efficient": DATA_EFFICIENT,
 }
 
 

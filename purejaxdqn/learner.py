@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from purejaxdqn import losses, targets
+from purejaxdqn.augmentation import Augmentation
 from purejaxdqn.config import Config
 from purejaxdqn.networks import Network
 from purejaxdqn.target_updates import TargetUpdate
@@ -71,14 +72,23 @@ def td_errors(params, target_params, batch, apply: Callable, target_kind: str) -
 
 
 def make_update(config: Config, network: Network, optimizer: optax.GradientTransformation,
-                target_update: TargetUpdate) -> Callable:
-    """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan."""
+                target_update: TargetUpdate, augmentation: Augmentation | None = None) -> Callable:
+    """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan.
+
+    With an `augmentation`, obs and next_obs are augmented with independent keys
+    split from state.key before the loss (DrQ); without one the key is untouched.
+    """
 
     def loss_fn(params, target_params, batch):
         delta, q = td_errors(params, target_params, batch, network.apply, config.target)
         return losses.td_loss(delta, batch.weight, config.loss), (delta, q)
 
     def update(state: TrainState, batch) -> tuple[TrainState, dict]:
+        if augmentation is not None:
+            key, obs_key, next_key = jax.random.split(state.key, 3)
+            batch = batch._replace(obs=augmentation.apply(obs_key, batch.obs),
+                                   next_obs=augmentation.apply(next_key, batch.next_obs))
+            state = state.replace(key=key)
         (loss, (delta, q)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, state.target_params, batch)
         step_updates, opt_state = optimizer.update(grads, state.opt_state, state.params)

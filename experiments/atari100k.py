@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import glob
 import json
 import math
 import os
@@ -34,6 +36,8 @@ import numpy as np
 from experiments.ablate import (AblationError, _read_json, canonical_env, _run_action, _split, _write_json,
                                 bootstrap_ci, iqm_with_ci, parse_int)
 from purejaxdqn.config import PRESETS, Config, ConfigError
+from purejaxdqn.runlog import read_jsonl
+from purejaxdqn.scores import human_normalized
 
 PRESET = "data-efficient"
 DEFAULT_GAMES = ("Pong", "Breakout", "Boxing", "RoadRunner", "Kangaroo", "Freeway")
@@ -63,7 +67,7 @@ def run_dir(out_dir: str, game: str, seed: int) -> str:
 
 def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT_OUT,
               total_steps: int | None = None, overrides: dict | None = None,
-              progress: bool = True) -> int:
+              progress: bool = True, published_dir: str | None = None) -> int:
     """Train/resume every game x seed in order, rebuild the report; 0, or 3 if stopped."""
     from purejaxdqn.train import train
 
@@ -85,14 +89,14 @@ def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT
         summary = train(config, path, resume=action == "resume", progress=progress)
         wall = time.perf_counter() - start
         _log_wall(path, summary["steps"], wall)
-        summarize(out_dir)
+        summarize(out_dir, published_dir)
         if summary["stopped_by"]:
             print(f"{head}: stopped by {summary['stopped_by']} at {summary['steps']:,} steps "
                   "(checkpoint saved); run the same command to resume", flush=True)
             return 3
         final = summary["final_eval"]["score_mean"][0]
         print(f"{head}: done in {wall:.0f} s this session, final eval {final:.1f}", flush=True)
-    summarize(out_dir)
+    summarize(out_dir, published_dir)
     return 0
 
 
@@ -103,9 +107,232 @@ def _log_wall(path: str, steps: int, wall: float) -> None:
                             "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
 
 
-def summarize(out_dir: str) -> str:
-    """Placeholder until the report lands: nothing to rebuild."""
-    return out_dir
+# --- report ---------------------------------------------------------------------
+# Published per-game means: rliable's released Atari-100k runs (Agarwal et al. 2021,
+# App. A.1: gs://rl-benchmark-data/atari_100k), one JSON per algorithm mapping game
+# -> final scores of its runs (the format rliable's colab reads with load_json_scores).
+# This repository does not ship them (unreachable offline when this was written):
+# pass the folder holding them with --published-dir and the table shows their means.
+PUBLISHED_FILES = {"DrQ(eps)": "DrQ(eps).json", "DER": "DER.json"}
+PUBLISHED_SOURCE = ("mean over the runs in rliable's released `{file}` "
+                    "(gs://rl-benchmark-data/atari_100k, Agarwal et al. 2021, App. A.1)")
+
+
+@dataclasses.dataclass
+class Run:
+    game: str
+    seed: int
+    run_dir: str
+    steps: int
+    total_steps: int
+    finished: bool
+    final: dict | None  # the final evaluation row of eval.jsonl
+    episodes: np.ndarray  # [n, 2]: agent step, raw training score
+    wall_s: float
+
+
+def collect(out_dir: str) -> list[Run]:
+    """Every run dir under OUT/runs/<game>/seed<k>/ that holds a config.json."""
+    runs = []
+    for config_path in sorted(glob.glob(os.path.join(out_dir, "runs", "*", "seed*",
+                                                     "config.json"))):
+        path = os.path.dirname(config_path)
+        config = Config.from_dict(_read_json(config_path))
+        summary = _read_json(os.path.join(path, "summary.json")) or {}
+        evals = [e for e in read_jsonl(os.path.join(path, "eval.jsonl"))
+                 if e.get("step") == config.total_steps]
+        finished = summary.get("stopped_by", "x") is None and bool(evals)
+        episodes = _episodes(os.path.join(path, "episodes.csv"))
+        steps = max(int(summary.get("steps", 0)), int(episodes[-1, 0]) if len(episodes) else 0)
+        wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
+        runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,
+                        evals[-1] if finished else None, episodes, wall))
+    return runs
+
+
+def _episodes(path: str) -> np.ndarray:
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            rows = [(float(r["step"]), float(r["score"])) for r in csv.DictReader(f)]
+    return np.asarray(rows, np.float64).reshape(-1, 2)
+
+
+def load_published(folder: str | None) -> dict[str, dict[str, float]]:
+    """{algorithm: {game: mean final score over its runs}} from rliable's JSON files."""
+    published: dict[str, dict[str, float]] = {}
+    for name, file in PUBLISHED_FILES.items():
+        data = _read_json(os.path.join(folder, file)) if folder else None
+        if isinstance(data, dict):
+            published[name] = {game: float(np.mean(v)) for game, v in data.items()
+                               if isinstance(v, list) and v}
+    return published
+
+
+def hns(game: str, score: float) -> float:
+    """Human-normalised score with the Atari-100k random/human columns ("updated")."""
+    return human_normalized(game, score, columns="updated")
+
+
+def summarize(out_dir: str, published_dir: str | None = None) -> str:
+    """Write results.md, results.csv, iqm.png, learning_curves.png; return results.md's path."""
+    runs = collect(out_dir)
+    published = load_published(published_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    _write_csv(runs, os.path.join(out_dir, "results.csv"))
+    iqm = _iqm(runs)
+    text = render_markdown(runs, published, iqm, published_dir)
+    path = os.path.join(out_dir, "results.md")
+    with open(path, "w") as f:
+        f.write(text)
+    if runs:
+        plot_curves(runs).savefig(os.path.join(out_dir, "learning_curves.png"), dpi=110)
+    if iqm:
+        plot_iqm(iqm).savefig(os.path.join(out_dir, "iqm.png"), dpi=110)
+    return path
+
+
+def _write_csv(runs: list[Run], path: str) -> None:
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["game", "seed", "steps", "total_steps", "finished", "score_mean",
+                      "score_median", "eval_episodes", "human_normalized", "wall_s"])
+        for r in runs:
+            final = r.final or {}
+            score = final.get("score_mean")
+            out.writerow([r.game, r.seed, r.steps, r.total_steps, r.finished, score,
+                          final.get("score_median"), final.get("episodes"),
+                          None if score is None else round(hns(r.game, score), 4),
+                          round(r.wall_s, 1)])
+
+
+def _iqm(runs: list[Run]) -> dict | None:
+    """IQM of HNS over (seed, game) with rliable's stratified-bootstrap 95% CI, over the
+    finished games, using as many seeds as every one of them has; None if none finished."""
+    by_game: dict[str, list[float]] = {}
+    for r in runs:
+        if r.finished:
+            by_game.setdefault(r.game, []).append(hns(r.game, r.final["score_mean"]))
+    if not by_game:
+        return None
+    n = min(len(v) for v in by_game.values())
+    games = sorted(by_game)
+    matrix = np.array([[by_game[g][k] for g in games] for k in range(n)])  # [seeds, games]
+    try:
+        point, lo, hi = iqm_with_ci({"ours": matrix})["ours"]
+    except AblationError as error:
+        return {"games": games, "seeds": n, "error": str(error)}
+    return {"games": games, "seeds": n, "iqm": point, "lo": lo, "hi": hi}
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
+
+
+def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
+                    published_dir: str | None) -> str:
+    games = list(dict.fromkeys(r.game for r in runs))
+    lines = ["# Atari 100k: the `data-efficient` (DrQ(ε)) preset", "",
+             "Generated by `python -m experiments.atari100k` from the run dirs under `runs/`;",
+             "do not edit by hand. Scores are raw game scores, mean over 100 evaluation",
+             "episodes (ε = 0.001, up to 27,000 agent steps) of the agent after 100k agent",
+             "steps. HNS = (score − random) / (human − random).", "",
+             "| game | seeds | ours: mean | 95% CI | ours: HNS | DrQ(ε) | DrQ(ε) HNS | DER | "
+             "DER HNS | random | human |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for game in games:
+        finals = [r.final["score_mean"] for r in runs if r.game == game and r.finished]
+        if finals:
+            mean, lo, hi = bootstrap_ci(finals)
+            ci = f"[{_fmt(lo)}, {_fmt(hi)}]" if len(finals) > 1 else "– (1 seed)"
+            ours = (_fmt(mean), ci, _fmt(hns(game, mean), 3))
+        else:
+            ours = ("running", "–", "–")
+        pub = []
+        for name in PUBLISHED_FILES:
+            value = published.get(name, {}).get(game)
+            pub += [_fmt(value), _fmt(None if value is None else hns(game, value), 3)]
+        random, human = (table_row(game).get(k) for k in ("random_updated", "human_updated"))
+        lines.append(f"| {game} | {len(finals)} | {ours[0]} | {ours[1]} | {ours[2]} | "
+                     f"{' | '.join(pub)} | {_fmt(random)} | {_fmt(human)} |")
+    lines.append("")
+    if iqm and "iqm" in iqm:
+        lines.append(f"IQM of HNS over {len(iqm['games'])} finished game(s) x {iqm['seeds']} "
+                     f"seed(s) (rliable, stratified bootstrap 95% CI): **{iqm['iqm']:.3f}** "
+                     f"[{iqm['lo']:.3f}, {iqm['hi']:.3f}]; see `iqm.png`. An IQM over so few "
+                     "games is not comparable to the published 26-game IQM.")
+    elif iqm:
+        lines.append(f"IQM not computed: {iqm['error']}")
+    lines += ["", "## Runs", "",
+              "| game | seed | agent steps | state | training score, last 20 games | "
+              "wall time (h) |", "|---|---:|---:|---|---:|---:|"]
+    for r in runs:
+        recent = r.episodes[-20:, 1].mean() if len(r.episodes) else None
+        state = "finished" if r.finished else "in progress (checkpointed)"
+        lines.append(f"| {r.game} | {r.seed} | {r.steps:,} / {r.total_steps:,} | {state} | "
+                     f"{_fmt(recent)} | {r.wall_s / 3600:.2f} |")
+    lines += ["", "## Where the numbers come from", "",
+              "- ours: `runs/<game>/seed<k>/eval.jsonl`, the evaluation at 100k steps; the 95% "
+              "CI is a percentile bootstrap over seeds (`experiments.ablate.bootstrap_ci`).",
+              "- random and human: the `random_updated` / `human_updated` columns of "
+              "`purejaxdqn/data/nature_dqn_scores.csv`, the same values as Dopamine's "
+              "`dopamine/labs/atari_100k/normalization_utils.py` used by Agarwal et al. 2021."]
+    for name, file in PUBLISHED_FILES.items():
+        if name in published:
+            lines.append(f"- {name}: " + PUBLISHED_SOURCE.format(file=file) +
+                         f", read from `{published_dir}`.")
+        else:
+            lines.append(f"- {name}: not shown (–). The per-game means are those of "
+                         f"rliable's released `{file}` (gs://rl-benchmark-data/atari_100k); "
+                         "this machine had no copy and no network, and no per-game table "
+                         "could be verified against the papers, so none is transcribed "
+                         "here. Rerun with `--summarize-only --published-dir DIR`.")
+    lines.append("- learning curves (`learning_curves.png`): raw training-game scores "
+                 "(ε-greedy, full games), moving mean over 10 games.")
+    return "\n".join(lines) + "\n"
+
+
+def table_row(game: str) -> dict:
+    from purejaxdqn.scores import _key, table
+
+    return table().get(_key(game), {})
+
+
+def plot_curves(runs: list[Run]):
+    """Training-game score vs agent steps, moving mean over 10 games, one panel per game."""
+    from matplotlib.figure import Figure
+
+    games = list(dict.fromkeys(r.game for r in runs))
+    figure = Figure(figsize=(4.6 * len(games), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(games), squeeze=False)[0]
+    for ax, game in zip(axes, games):
+        for r in (r for r in runs if r.game == game):
+            if len(r.episodes):
+                k = min(10, len(r.episodes))
+                smooth = np.convolve(r.episodes[:, 1], np.ones(k) / k, mode="valid")
+                ax.plot(r.episodes[k - 1:, 0], smooth,
+                        label=f"seed {r.seed}" + ("" if r.finished else " (running)"))
+        ax.set_title(game)
+        ax.set_xlim(0, runs[0].total_steps)
+        ax.set_xlabel("agent steps")
+        ax.set_ylabel("training score (10-game mean)")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    return figure
+
+
+def plot_iqm(iqm: dict):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4.2, 2.4), layout="constrained")
+    ax = figure.subplots()
+    ax.barh([0], [iqm["iqm"]], xerr=[[iqm["iqm"] - iqm["lo"]], [iqm["hi"] - iqm["iqm"]]],
+            color="C0", capsize=4)
+    ax.set_yticks([0], [f"ours\n{len(iqm['games'])} games x {iqm['seeds']} seeds"])
+    ax.set_xlabel("IQM human-normalised score (95% CI)")
+    ax.grid(axis="x", alpha=0.3)
+    return figure
 
 
 # --- command line ---------------------------------------------------------------
@@ -125,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rebuild the table and plots from the run dirs, train nothing")
     parser.add_argument("--total-steps", default=None,
                         help="shorter runs for smoke tests (the benchmark is 100k)")
+    parser.add_argument("--published-dir", default=None,
+                        help="folder with rliable's DrQ(eps).json / DER.json (per-run scores)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -139,9 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not games or not seeds:
             raise AblationError("--games and --seeds must name at least one each")
         if args.summarize_only:
-            print(summarize(args.out))
+            print(summarize(args.out, args.published_dir))
             return 0
-        return run_study(games, seeds, args.out, total, progress=not args.no_progress)
+        return run_study(games, seeds, args.out, total, progress=not args.no_progress,
+                         published_dir=args.published_dir)
     except (AblationError, ConfigError) as error:
         parser.error(str(error))
 

@@ -14,7 +14,7 @@ checkpointed too, so no new warm-up). After every run, and with
   iqm.png                    IQM of human-normalised score across games (rliable)
   learning_curves.png        training-episode scores vs agent steps, one panel per game
 
-SIGINT/SIGTERM checkpoint the current run and stop the study (exit code 3);
+SIGINT/SIGTERM checkpoint the current run and stop the study (exit code 130, as ablate);
 bad input exits with code 2 and one line on stderr before anything runs.
 """
 
@@ -68,7 +68,7 @@ def run_dir(out_dir: str, game: str, seed: int) -> str:
 def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT_OUT,
               total_steps: int | None = None, overrides: dict | None = None,
               progress: bool = True, published_dir: str | None = None) -> int:
-    """Train/resume every game x seed in order, rebuild the report; 0, or 3 if stopped."""
+    """Train/resume every game x seed in order, rebuild the report; 0, or 130 if stopped."""
     from purejaxdqn.train import train
 
     plan = []
@@ -93,7 +93,7 @@ def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT
         if summary["stopped_by"]:
             print(f"{head}: stopped by {summary['stopped_by']} at {summary['steps']:,} steps "
                   "(checkpoint saved); run the same command to resume", flush=True)
-            return 3
+            return 130
         final = summary["final_eval"]["score_mean"][0]
         print(f"{head}: done in {wall:.0f} s this session, final eval {final:.1f}", flush=True)
     summarize(out_dir, published_dir)

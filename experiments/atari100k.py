@@ -158,13 +158,13 @@ def _episodes(path: str) -> np.ndarray:
     return np.asarray(rows, np.float64).reshape(-1, 2)
 
 
-def load_published(folder: str | None) -> dict[str, dict[str, float]]:
-    """{algorithm: {game: mean final score over its runs}} from rliable's JSON files."""
-    published: dict[str, dict[str, float]] = {}
+def load_published(folder: str | None) -> dict[str, dict[str, list[float]]]:
+    """{algorithm: {game: final scores of its runs}} from rliable's JSON files."""
+    published: dict[str, dict[str, list[float]]] = {}
     for name, file in PUBLISHED_FILES.items():
         data = _read_json(os.path.join(folder, file)) if folder else None
         if isinstance(data, dict):
-            published[name] = {game: float(np.mean(v)) for game, v in data.items()
+            published[name] = {game: [float(x) for x in v] for game, v in data.items()
                                if isinstance(v, list) and v}
     return published
 
@@ -180,14 +180,14 @@ def summarize(out_dir: str, published_dir: str | None = None) -> str:
     published = load_published(published_dir)
     os.makedirs(out_dir, exist_ok=True)
     _write_csv(runs, os.path.join(out_dir, "results.csv"))
-    iqm = _iqm(runs)
+    iqm = _iqm(runs, published)
     text = render_markdown(runs, published, iqm, published_dir)
     path = os.path.join(out_dir, "results.md")
     with open(path, "w") as f:
         f.write(text)
     if runs:
         plot_curves(runs).savefig(os.path.join(out_dir, "learning_curves.png"), dpi=110)
-    if iqm:
+    if iqm and "iqm" in iqm:
         plot_iqm(iqm).savefig(os.path.join(out_dir, "iqm.png"), dpi=110)
     return path
 
@@ -206,9 +206,10 @@ def _write_csv(runs: list[Run], path: str) -> None:
                           round(r.wall_s, 1)])
 
 
-def _iqm(runs: list[Run]) -> dict | None:
-    """IQM of HNS over (seed, game) with rliable's stratified-bootstrap 95% CI, over the
-    finished games, using as many seeds as every one of them has; None if none finished."""
+def _iqm(runs: list[Run], published: dict) -> dict | None:
+    """IQM of HNS over (run, game) with rliable's stratified-bootstrap 95% CI, over the
+    finished games (ours: as many seeds as every one of them has; each published
+    algorithm: all its runs on those games); None if no game finished."""
     by_game: dict[str, list[float]] = {}
     for r in runs:
         if r.finished:
@@ -217,12 +218,17 @@ def _iqm(runs: list[Run]) -> dict | None:
         return None
     n = min(len(v) for v in by_game.values())
     games = sorted(by_game)
-    matrix = np.array([[by_game[g][k] for g in games] for k in range(n)])  # [seeds, games]
+    matrices = {"ours": np.array([[by_game[g][k] for g in games] for k in range(n)])}
+    for name, scores in published.items():
+        if all(g in scores for g in games):
+            m = min(len(scores[g]) for g in games)
+            matrices[name] = np.array([[hns(g, scores[g][k]) for g in games] for k in range(m)])
+    result = {"games": games, "runs": {k: len(v) for k, v in matrices.items()}}
     try:
-        point, lo, hi = iqm_with_ci({"ours": matrix})["ours"]
+        result["iqm"] = iqm_with_ci(matrices)  # {name: (point, lo, hi)}
     except AblationError as error:
-        return {"games": games, "seeds": n, "error": str(error)}
-    return {"games": games, "seeds": n, "iqm": point, "lo": lo, "hi": hi}
+        result["error"] = str(error)
+    return result
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -250,17 +256,20 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
             ours = ("running", "–", "–")
         pub = []
         for name in PUBLISHED_FILES:
-            value = published.get(name, {}).get(game)
+            runs_of = published.get(name, {}).get(game)
+            value = float(np.mean(runs_of)) if runs_of else None
             pub += [_fmt(value), _fmt(None if value is None else hns(game, value), 3)]
         random, human = (table_row(game).get(k) for k in ("random_updated", "human_updated"))
         lines.append(f"| {game} | {len(finals)} | {ours[0]} | {ours[1]} | {ours[2]} | "
                      f"{' | '.join(pub)} | {_fmt(random)} | {_fmt(human)} |")
     lines.append("")
     if iqm and "iqm" in iqm:
-        lines.append(f"IQM of HNS over {len(iqm['games'])} finished game(s) x {iqm['seeds']} "
-                     f"seed(s) (rliable, stratified bootstrap 95% CI): **{iqm['iqm']:.3f}** "
-                     f"[{iqm['lo']:.3f}, {iqm['hi']:.3f}]; see `iqm.png`. An IQM over so few "
-                     "games is not comparable to the published 26-game IQM.")
+        parts = [f"{name} **{p:.3f}** [{lo:.3f}, {hi:.3f}] ({iqm['runs'][name]} runs/game)"
+                 for name, (p, lo, hi) in iqm["iqm"].items()]
+        lines.append(f"IQM of HNS over the {len(iqm['games'])} finished game(s) "
+                     f"({', '.join(iqm['games'])}; rliable, stratified-bootstrap 95% CI): "
+                     + "; ".join(parts) + ". See `iqm.png`. Over so few games this is not "
+                     "comparable to a published 26-game IQM.")
     elif iqm:
         lines.append(f"IQM not computed: {iqm['error']}")
     lines += ["", "## Runs", "",
@@ -323,14 +332,18 @@ def plot_curves(runs: list[Run]):
 
 
 def plot_iqm(iqm: dict):
+    """Horizontal bars: IQM of HNS with its 95% CI, ours and any published algorithm."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(4.2, 2.4), layout="constrained")
+    names = list(iqm["iqm"])
+    figure = Figure(figsize=(4.6, 1.2 + 0.5 * len(names)), layout="constrained")
     ax = figure.subplots()
-    ax.barh([0], [iqm["iqm"]], xerr=[[iqm["iqm"] - iqm["lo"]], [iqm["hi"] - iqm["iqm"]]],
-            color="C0", capsize=4)
-    ax.set_yticks([0], [f"ours\n{len(iqm['games'])} games x {iqm['seeds']} seeds"])
+    for i, name in enumerate(names):
+        point, lo, hi = iqm["iqm"][name]
+        ax.barh([i], [point], xerr=[[point - lo], [hi - point]], color=f"C{i}", capsize=4)
+    ax.set_yticks(range(len(names)), [f"{n} ({iqm['runs'][n]} runs/game)" for n in names])
     ax.set_xlabel("IQM human-normalised score (95% CI)")
+    ax.set_title(f"{len(iqm['games'])} game(s): {', '.join(iqm['games'])}", fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     return figure
 

@@ -80,10 +80,33 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     boxing = next(line for line in text.splitlines() if line.startswith("| Boxing |"))
     assert "| 1 | 6.1 | – (1 seed) | 0.500 |" in boxing  # (6.1 - 0.1) / (12.1 - 0.1)
     assert "| Breakout | 0 | 50,000 / 100,000 | in progress" in text
-    assert "IQM of HNS over 2 finished game(s) x 1 seed(s)" in text
+    assert "IQM of HNS over the 2 finished game(s) (Boxing, Pong;" in text
+    # every game has 1 seed in common: Pong seed 0 (-10: HNS 10.7 / 35.3 = 0.303) and
+    # Boxing (0.500); trimming a quarter of 2 values drops none, so the IQM is their mean
+    assert "ours **0.402**" in text
     assert os.path.exists(tmp_path / "learning_curves.png") and os.path.exists(tmp_path / "iqm.png")
     rows = open(tmp_path / "results.csv").read().splitlines()
     assert len(rows) == 5 and rows[0].startswith("game,seed,steps")
+
+
+def test_published_runs_give_means_and_a_same_games_iqm(tmp_path):
+    import json
+
+    from experiments.atari100k import summarize
+
+    _fake_run(tmp_path, "Pong", 0, -10.0)
+    _fake_run(tmp_path, "Boxing", 0, 6.1)
+    published = tmp_path / "published"
+    published.mkdir()
+    # DrQ(eps): Pong runs -20.7 and 14.6 (HNS 0 and 1), Boxing 0.1 and 12.1 (HNS 0 and 1)
+    (published / "DrQ(eps).json").write_text(json.dumps(
+        {"Pong": [-20.7, 14.6], "Boxing": [0.1, 12.1], "Alien": [300.0, 500.0]}))
+    text = open(summarize(str(tmp_path), str(published))).read()
+    pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
+    assert "| -3.0 | 0.500 | – | – |" in pong  # DrQ(eps) mean of -20.7 and 14.6; no DER file
+    # IQM of {0, 0, 1, 1}: drop the lowest and highest quarter, mean of {0, 1} = 0.5
+    assert "DrQ(eps) **0.500**" in text and "(2 runs/game)" in text
+    assert "rliable's released `DrQ(eps).json`" in text and "DER: not shown" in text
 
 
 def test_study_reuses_finished_runs_and_rejects_bad_input(tmp_path, capsys):

@@ -128,7 +128,8 @@ class Run:
     finished: bool
     final: dict | None  # the final evaluation row of eval.jsonl
     episodes: np.ndarray  # [n, 2]: agent step, raw training score
-    wall_s: float
+    wall_s: float  # summed over ended sessions (wall.jsonl)
+    checkpoint_steps: int | None  # where a resume would continue from
 
 
 def collect(out_dir: str) -> list[Run]:
@@ -143,10 +144,14 @@ def collect(out_dir: str) -> list[Run]:
                  if e.get("step") == config.total_steps]
         finished = summary.get("stopped_by", "x") is None and bool(evals)
         episodes = _episodes(os.path.join(path, "episodes.csv"))
-        steps = max(int(summary.get("steps", 0)), int(episodes[-1, 0]) if len(episodes) else 0)
+        logged = read_jsonl(os.path.join(path, "metrics.jsonl"))
+        steps = max([int(summary.get("steps", 0))] + [int(r["step"]) for r in logged[-1:]]
+                    + [int(episodes[-1, 0])] * bool(len(episodes)))
+        saved = _read_json(os.path.join(path, "checkpoint", "host.json")) or {}
         wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
         runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,
-                        evals[-1] if finished else None, episodes, wall))
+                        evals[-1] if finished else None, episodes, wall,
+                        saved.get("steps")))
     return runs
 
 
@@ -253,7 +258,7 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
             ci = f"[{_fmt(lo)}, {_fmt(hi)}]" if len(finals) > 1 else "– (1 seed)"
             ours = (_fmt(mean), ci, _fmt(hns(game, mean), 3))
         else:
-            ours = ("running", "–", "–")
+            ours = ("unfinished", "–", "–")
         pub = []
         for name in PUBLISHED_FILES:
             runs_of = published.get(name, {}).get(game)
@@ -274,10 +279,12 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
         lines.append(f"IQM not computed: {iqm['error']}")
     lines += ["", "## Runs", "",
               "| game | seed | agent steps | state | training score, last 20 games | "
-              "wall time (h) |", "|---|---:|---:|---|---:|---:|"]
+              "wall time of ended sessions (h) |", "|---|---:|---:|---|---:|---:|"]
     for r in runs:
         recent = r.episodes[-20:, 1].mean() if len(r.episodes) else None
-        state = "finished" if r.finished else "in progress (checkpointed)"
+        state = "finished" if r.finished else (
+            f"unfinished, checkpoint at {r.checkpoint_steps:,} steps" if r.checkpoint_steps
+            else "unfinished, no checkpoint")
         lines.append(f"| {r.game} | {r.seed} | {r.steps:,} / {r.total_steps:,} | {state} | "
                      f"{_fmt(recent)} | {r.wall_s / 3600:.2f} |")
     lines += ["", "## Where the numbers come from", "",

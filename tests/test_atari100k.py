@@ -79,7 +79,7 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     assert "| 2 | -7.0 |" in pong and "| 0.388 |" in pong and "| -20.7 | 14.6 |" in pong
     boxing = next(line for line in text.splitlines() if line.startswith("| Boxing |"))
     assert "| 1 | 6.1 | – (1 seed) | 0.500 |" in boxing  # (6.1 - 0.1) / (12.1 - 0.1)
-    assert "| Breakout | 0 | 50,000 / 100,000 | in progress" in text
+    assert "| Breakout | 0 | 50,000 / 100,000 | unfinished, no checkpoint" in text
     assert "IQM of HNS over the 2 finished game(s) (Boxing, Pong;" in text
     # every game has 1 seed in common: Pong seed 0 (-10: HNS 10.7 / 35.3 = 0.303) and
     # Boxing (0.500); trimming a quarter of 2 values drops none, so the IQM is their mean

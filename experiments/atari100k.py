@@ -326,15 +326,20 @@ def plot_curves(runs: list[Run]):
             if len(r.episodes):
                 k = min(10, len(r.episodes))
                 smooth = np.convolve(r.episodes[:, 1], np.ones(k) / k, mode="valid")
-                ax.plot(r.episodes[k - 1:, 0], smooth,
-                        label=f"seed {r.seed}" + ("" if r.finished else " (running)"))
+                line, = ax.plot(r.episodes[k - 1:, 0], smooth, marker="o" if k < 10 else None,
+                                label=f"seed {r.seed}" + ("" if r.finished else
+                                                          f" (unfinished, {r.steps:,} steps)"))
+                ax.plot(r.episodes[:, 0], r.episodes[:, 1], ".", color=line.get_color(),
+                        alpha=0.3)  # each game
         ax.set_title(game)
         ax.set_xlim(0, runs[0].total_steps)
         ax.set_xlabel("agent steps")
-        ax.set_ylabel("training score (10-game mean)")
+        ax.set_ylabel("training score")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
+    figure.suptitle("dots: training games (raw score); line: 10-game moving mean",
+                    fontsize="small")
     return figure
 
 

@@ -28,7 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import replay as replay_lib
-from purejaxdqn.config import Config
+from purejaxdqn.augmentation import make_augmentation
+from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs import EnvSpec
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
@@ -104,7 +105,11 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         spec = dataclasses.replace(spec, obs_shape=(spec.obs_shape[0],) + transform.shape)
     network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
     optimizer = make_optimizer(config)
-    update = make_update(config, network, optimizer, make_target_update(config))
+    augmentation = make_augmentation(config)
+    if augmentation is not None and len(spec.obs_shape) != 3:
+        raise ConfigError(f"augmentation {config.augmentation!r} needs stacked image "
+                          f"observations, got shape {spec.obs_shape}")
+    update = make_update(config, network, optimizer, make_target_update(config), augmentation)
     exploration = make_exploration(config)
     replay = replay_lib.make_replay(
         capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,

@@ -60,6 +60,8 @@ class Config:
     rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
     adam_eps: float = 1e-8
     reward_scale: float = 1.0  # learning reward = (clipped) reward * reward_scale; note 003 uses 0.01 (issue 12)
+    augmentation: str = "none"  # DrQ "shift" of obs/next_obs in the update, or "shift_intensity"
+    augment_pad: int = 4  # random shift: edge-pad this many pixels, crop back (DrQ: 4)
 
     # --- network ------------------------------------------------------------
     torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation; "two_conv": note 004
@@ -146,6 +148,8 @@ class Config:
                               f"frame_size[0] ({self.frame_size[0]}), got {self.obs_crop_rows}")
         if self.obs_resize and (len(self.obs_resize) != 2 or min(self.obs_resize) <= 0):
             raise ConfigError(f"obs_resize must be two positive sizes, got {self.obs_resize}")
+        if self.augment_pad < 0:
+            raise ConfigError(f"augment_pad must be >= 0, got {self.augment_pad}")
         positive = (
             "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
             "target_update_period", "n_step", "head_hidden", "eval_episodes",
@@ -251,6 +255,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "epsilon_schedule": ("linear", "exponential", "multiplicative", "episode_linear",
                          "episode_exponential"),
     "update_trigger": ("steps", "episodes"),
+    "augmentation": ("none", "shift", "shift_intensity"),
     "obs_transform_on": ("device", "host"),
     "replay": ("uniform", "prioritized"),
 }
@@ -264,6 +269,9 @@ MAX_SEED = 2**31 // SEED_BLOCK - 1
 
 # One line per Config field for `--help` (the CLI adds the default and the choices).
 FIELD_HELP: dict[str, str] = {
+    "augmentation": "data augmentation of obs and next obs inside the update: none, DrQ's "
+                    "random shift, or shift plus intensity noise",
+    "augment_pad": "random shift: edge-pad this many pixels, then crop back (DrQ: 4)",
     "frame_size": "Atari frame (height,width) envpool renders before any crop",
     "frame_stack": "Atari frames stacked into one observation (1: a single frame, note 004)",
     "obs_crop_rows": "top,bottom: keep these rows of each Atari frame (note 002; empty: none)",
@@ -392,6 +400,50 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-life-loss": {"life_loss_terminal": False},
 }
 
+# DrQ(epsilon) on Atari 100k (Agarwal et al. 2021, "Deep RL at the Edge of the
+# Statistical Precipice", sec. and app. on DrQ(eps)), as Dopamine configures it
+# in google/dopamine dopamine/labs/atari_100k/configs/DrQ_eps.gin (read at commit
+# 5873f54, 2026-03-24; the values are unchanged since the file's 2021 version):
+#   gamma 0.99, update_horizon 10, min_replay_history 1600, update_period 1,
+#   target_update_period 1 (the target is the online net of the previous update),
+#   epsilon_train 0.01, epsilon_eval 0.001, epsilon_decay_period 5000 (linear,
+#   after the warm-up), Adam lr 1e-4 eps 1.5e-4 (from DER), dueling + double,
+#   no noisy nets, non-distributional (Huber loss), uniform replay, batch 32,
+#   capacity 1M ("a proxy for unbounded memory": 100k never overwrites either),
+#   data_augmentation True, sticky_actions False, terminal_on_life_loss True,
+#   10 iterations x 10,000 agent steps, 100 evaluation episodes,
+#   max_steps_per_episode 27,000.
+# Augmentation: dopamine/labs/atari_100k/atari_100k_rainbow_agent.py, pad 4 by edge
+# replication, random crop, then intensity noise (scale 0.05), independent keys
+# for s and s'. Dopamine's AtariPreprocessing does no no-op starts (noop_max 0),
+# presses no FIRE on reset, clips rewards in the runner. Differences: README.
+DATA_EFFICIENT = Config(
+    num_envs=1,  # one stream, one update per agent step, as in Dopamine
+    noop_max=0,
+    total_steps=100_000,  # 400k frames
+    warmup_steps=1_600,
+    replay_capacity=100_000,
+    batch_size=32,
+    steps_per_update=1,
+    target_update_period=1,
+    n_step=10,
+    target="double",
+    optimizer="adam",
+    learning_rate=1e-4,
+    adam_eps=1.5e-4,
+    dueling=True,
+    augmentation="shift_intensity",
+    epsilon_end=0.01,
+    epsilon_decay_steps=5_000,
+    eval_every=0,  # Dopamine's protocol scores the final agent only
+    eval_episodes=100,
+    eval_epsilon=0.001,
+    eval_max_episode_steps=27_000,
+    log_every=1_000,
+    checkpoint_every=5_000,  # 3-30 min here: a killed run loses little
+    checkpoint_replay=True,  # 0.7 GB at 100k frames: resume without a new warm-up
+)
+
 PRESETS: dict[str, Config] = {
     "nature": NATURE,
     "cartpole": CARTPOLE,
@@ -506,6 +558,7 @@ PRESETS: dict[str, Config] = {
         log_every=10_000,
         checkpoint_every=250_000,
     ),
+    "data-efficient": DATA_EFFICIENT,
 }
 # The ablation pair of note 004: the same agent on Nature's input (4 stacked 84x84 frames).
 PRESETS["breakout-double-nature"] = PRESETS["breakout-double"].replace(

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from purejaxdqn import losses, targets
+from purejaxdqn.augmentation import Augmentation
 from purejaxdqn.config import Config
 from purejaxdqn.networks import Network
 from purejaxdqn.target_updates import TargetUpdate
@@ -59,13 +60,19 @@ def init_train_state(key: jax.Array, network: Network, optimizer: optax.Gradient
     )
 
 
-def td_errors(params, target_params, batch, apply: Callable, target_kind: str) -> tuple:
-    """delta = y - Q(s, a) with y from the frozen target params (no gradient through y)."""
+def td_errors(params, target_params, batch, apply: Callable, target_kind: str,
+              target_is_online: bool = False) -> tuple:
+    """delta = y - Q(s, a) with y from the frozen target params (no gradient through y).
+
+    `target_is_online`: the caller guarantees target_params == params (a hard copy
+    after every update, as DrQ's target_update_period = 1), so Q(s', .) is computed
+    once instead of twice; the result is the same.
+    """
     q = apply(params, batch.obs)
     q_taken = jnp.take_along_axis(q, batch.action[:, None].astype(jnp.int32), axis=-1)[:, 0]
-    q_next_target = apply(target_params, batch.next_obs)
+    q_next_target = apply(params if target_is_online else target_params, batch.next_obs)
     if target_kind == "double":
-        q_next_online = apply(params, batch.next_obs)
+        q_next_online = q_next_target if target_is_online else apply(params, batch.next_obs)
         y = targets.double_q_target(batch.reward, batch.discount, q_next_target, q_next_online)
     else:
         y = targets.q_learning_target(batch.reward, batch.discount, q_next_target)
@@ -73,14 +80,28 @@ def td_errors(params, target_params, batch, apply: Callable, target_kind: str) -
 
 
 def make_update(config: Config, network: Network, optimizer: optax.GradientTransformation,
-                target_update: TargetUpdate) -> Callable:
-    """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan."""
+                target_update: TargetUpdate, augmentation: Augmentation | None = None) -> Callable:
+    """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan.
+
+    With an `augmentation`, obs and next_obs are augmented with independent keys
+    split from state.key before the loss (DrQ); without one the key is untouched.
+    """
+
+    # A hard copy after every update leaves target == online at every update's start.
+    target_is_online = (config.target_update == "hard"
+                        and config.target_update_period_updates == 1)
 
     def loss_fn(params, target_params, batch):
-        delta, q = td_errors(params, target_params, batch, network.apply, config.target)
+        delta, q = td_errors(params, target_params, batch, network.apply, config.target,
+                             target_is_online)
         return losses.td_loss(delta, batch.weight, config.loss), (delta, q)
 
     def update(state: TrainState, batch) -> tuple[TrainState, dict]:
+        if augmentation is not None:
+            key, obs_key, next_key = jax.random.split(state.key, 3)
+            batch = batch._replace(obs=augmentation.apply(obs_key, batch.obs),
+                                   next_obs=augmentation.apply(next_key, batch.next_obs))
+            state = state.replace(key=key)
         (loss, (delta, q)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, state.target_params, batch)
         step_updates, opt_state = optimizer.update(grads, state.opt_state, state.params)

@@ -63,6 +63,7 @@ class RunLog:
 
     def episode(self, seed: int, step: int, score: float, length: int) -> None:
         self._episodes.writerow([seed, step, score, length])
+        self._episodes_file.flush()  # games are rare; a killed run keeps its curve
         if self._tb:
             self._tb.add_scalar(f"seed{seed}/train/episode_score", score, step)
             self._tb.add_scalar(f"seed{seed}/train/episode_length", length, step)

@@ -1,0 +1,155 @@
+import os
+
+import jax
+import numpy as np
+
+from purejaxdqn import checkpoint
+from purejaxdqn.agent import make_agent
+from purejaxdqn.config import PRESETS
+from purejaxdqn.envs import make_env
+from purejaxdqn.runlog import read_jsonl
+from purejaxdqn.train import train
+
+
+def test_data_efficient_preset_is_drq_eps():
+    c = PRESETS["data-efficient"].validate()
+    assert (c.n_step, c.gamma, c.warmup_steps, c.steps_per_update) == (10, 0.99, 1_600, 1)
+    assert (c.target_update_period_updates, c.target, c.dueling) == (1, "double", True)
+    assert (c.optimizer, c.learning_rate, c.adam_eps, c.batch_size) == ("adam", 1e-4, 1.5e-4, 32)
+    assert (c.epsilon_end, c.epsilon_decay_steps, c.eval_epsilon) == (0.01, 5_000, 0.001)
+    assert (c.total_steps, c.eval_episodes, c.eval_max_episode_steps) == (100_000, 100, 27_000)
+    assert (c.sticky_action_prob, c.life_loss_terminal, c.augmentation) == (
+        0.0, True, "shift_intensity")
+
+
+def test_data_efficient_preset_trains_a_few_hundred_steps(tmp_path):
+    # The preset as is, at toy scale: one update per agent step after a short warm-up.
+    # (Resuming with the replay checkpointed is covered in test_train.py.)
+    config = PRESETS["data-efficient"].replace(
+        env_id="Pong", total_steps=300, warmup_steps=50, replay_capacity=1_000,
+        eval_episodes=1, eval_max_episode_steps=50, log_every=100, checkpoint_every=0)
+    run = str(tmp_path / "pong")
+    summary = train(config, run, progress=False)
+    assert summary["stopped_by"] is None and summary["steps"] == 300
+    env = make_env(config)
+    agent = make_agent(config, env.spec)
+    env.close()
+    template = agent.init(jax.numpy.stack([jax.random.PRNGKey(0)]))
+    learner, replay, _, _ = checkpoint.load(run, template.learner, template.replay)
+    assert replay is not None and int(learner.updates[0]) == 300 - 50
+    metrics = read_jsonl(os.path.join(run, "metrics.jsonl"))
+    assert np.isfinite(metrics[-1]["loss"]) and metrics[-1]["epsilon"] < 1.0
+    assert read_jsonl(os.path.join(run, "eval.jsonl"))[-1]["episodes"] == 1
+
+
+def _fake_run(out, game, seed, score, total=100_000, finished=True):
+    """A run dir as train() leaves it, without training."""
+    import json
+
+    from experiments.atari100k import game_config, run_dir
+
+    path = run_dir(str(out), game, seed)
+    os.makedirs(path)
+    config = game_config(game, seed)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        f.write(config.to_json())
+    steps = total if finished else total // 2
+    with open(os.path.join(path, "summary.json"), "w") as f:
+        json.dump({"steps": steps, "stopped_by": None if finished else "SIGTERM"}, f)
+    if finished:
+        with open(os.path.join(path, "eval.jsonl"), "w") as f:
+            f.write(json.dumps({"seed": seed, "step": total, "episodes": 100,
+                                "score_mean": score, "score_median": score}) + "\n")
+    with open(os.path.join(path, "episodes.csv"), "w") as f:
+        f.write("seed,step,score,length\n" + "".join(
+            f"{seed},{1000 * (i + 1)},{score - 5 + i},800\n" for i in range(12)))
+    return path
+
+
+def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
+    from experiments.atari100k import summarize
+
+    _fake_run(tmp_path, "Pong", 0, -10.0)
+    _fake_run(tmp_path, "Pong", 1, -4.0)
+    _fake_run(tmp_path, "Boxing", 0, 6.1)
+    _fake_run(tmp_path, "Breakout", 0, 0.0, finished=False)
+    text = open(summarize(str(tmp_path))).read()
+    # Pong: mean of -10 and -4 = -7; HNS (-7 + 20.7) / (14.6 + 20.7) = 0.388
+    pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
+    assert "| 2 | -7.0 |" in pong and "| 0.388 |" in pong and "| -20.7 | 14.6 |" in pong
+    boxing = next(line for line in text.splitlines() if line.startswith("| Boxing |"))
+    assert "| 1 | 6.1 | – (1 seed) | 0.500 |" in boxing  # (6.1 - 0.1) / (12.1 - 0.1)
+    assert "| Breakout | 0 | 50,000 / 100,000 | unfinished, no checkpoint" in text
+    assert "IQM of HNS over the 2 finished game(s) (Boxing, Pong;" in text
+    # every game has 1 seed in common: Pong seed 0 (-10: HNS 10.7 / 35.3 = 0.303) and
+    # Boxing (0.500); trimming a quarter of 2 values drops none, so the IQM is their mean
+    assert "ours **0.402**" in text
+    assert os.path.exists(tmp_path / "learning_curves.png") and os.path.exists(tmp_path / "iqm.png")
+    rows = open(tmp_path / "results.csv").read().splitlines()
+    assert len(rows) == 5 and rows[0].startswith("game,seed,steps")
+
+
+def test_published_runs_give_means_and_a_same_games_iqm(tmp_path):
+    import json
+
+    from experiments.atari100k import summarize
+
+    _fake_run(tmp_path, "Pong", 0, -10.0)
+    _fake_run(tmp_path, "Boxing", 0, 6.1)
+    published = tmp_path / "published"
+    published.mkdir()
+    # DrQ(eps): Pong runs -20.7 and 14.6 (HNS 0 and 1), Boxing 0.1 and 12.1 (HNS 0 and 1)
+    (published / "DrQ(eps).json").write_text(json.dumps(
+        {"Pong": [-20.7, 14.6], "Boxing": [0.1, 12.1], "Alien": [300.0, 500.0]}))
+    text = open(summarize(str(tmp_path), str(published))).read()
+    pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
+    assert "| -3.0 | 0.500 | – | – |" in pong  # DrQ(eps) mean of -20.7 and 14.6; no DER file
+    # IQM of {0, 0, 1, 1}: drop the lowest and highest quarter, mean of {0, 1} = 0.5
+    assert "DrQ(eps) **0.500**" in text and "(2 runs/game)" in text
+    assert "rliable's released `DrQ(eps).json`" in text and "DER: not shown" in text
+
+
+def test_study_reuses_finished_runs_and_rejects_bad_input(tmp_path, capsys):
+    import pytest
+
+    from experiments.atari100k import main
+
+    _fake_run(tmp_path, "Pong", 0, -10.0)
+    assert main(["--games", "pong", "--seeds", "0", "--out", str(tmp_path)]) == 0
+    assert "finished, reused" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        main(["--games", "Pongg", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert "unknown environment 'Pongg'" in capsys.readouterr().err
+
+
+def test_target_period_one_computes_next_q_once_with_the_same_update():
+    """DrQ's target period of 1 update skips the (identical) target forward pass; the
+    first update must equal the generic path's, whose target is still the initial copy."""
+    from purejaxdqn.learner import Transitions, init_train_state, make_update
+    from purejaxdqn.networks import make_network
+    from purejaxdqn.optimizers import make_optimizer
+    from purejaxdqn.target_updates import make_target_update
+
+    base = PRESETS["data-efficient"].replace(augmentation="none", torso="mlp", mlp_hidden=(16,),
+                                             head_hidden=8)
+    net = make_network(base, 3, (5,))
+    rng = np.random.default_rng(0)
+    batch = Transitions(obs=jax.numpy.asarray(rng.normal(size=(8, 5)), "float32"),
+                        action=jax.numpy.asarray(rng.integers(0, 3, 8), "int32"),
+                        reward=jax.numpy.asarray(rng.normal(size=8), "float32"),
+                        discount=jax.numpy.full(8, 0.9, "float32"),
+                        next_obs=jax.numpy.asarray(rng.normal(size=(8, 5)), "float32"),
+                        weight=jax.numpy.ones(8, "float32"))
+    results = []
+    for period in (1, 2):  # 1: the shortcut; 2: the generic three-pass update
+        config = base.replace(target_update_period=period)
+        opt = make_optimizer(config)
+        state = init_train_state(jax.random.PRNGKey(0), net, opt, batch.obs[:1])
+        new_state, metrics = jax.jit(make_update(config, net, opt,
+                                                 make_target_update(config)))(state, batch)
+        results.append((new_state.params, metrics["loss"]))
+    assert float(results[0][1]) == float(results[1][1])
+    for a, b in zip(jax.tree_util.tree_leaves(results[0][0]),
+                    jax.tree_util.tree_leaves(results[1][0])):
+        np.testing.assert_array_equal(a, b)

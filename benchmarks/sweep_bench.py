@@ -7,6 +7,8 @@ seed: 4 runs of `--budget` agent steps) are trained three ways, each a fresh
 process timed from launch to exit (so both pay Python and JAX start-up):
 
   sequential   one process calling `train()` on each planned run in turn (no Ray)
+  sequential_omp1  the same with OMP_NUM_THREADS=1, which Ray sets in a worker
+               declaring 1 CPU: separates Ray's own cost from that setting
   sweep_1cpu   `python -m experiments.sweep --local-cpus 1`: one run at a time
                (the same serial work plus Ray's start, task dispatch, workers)
   sweep_2cpu   `--local-cpus 2`: two runs at once on this machine's 2 cores
@@ -48,8 +50,9 @@ for run in plan_ablation("CartPole-v1", "nature,double", "0,1", budget, out,
 """
 
 
-def timed(command: list[str]) -> float:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+def timed(command: list[str], **extra_env: str) -> float:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+               **extra_env)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -73,20 +76,22 @@ def main(argv=None) -> None:
               "machine": {**machine_info(), "load_average_start": list(os.getloadavg()),
                           "note": "shared machine: other jobs ran beside this benchmark "
                                   "(see the load averages); compare the ratios, not seconds"},
-              "timings_s": {"sequential": [], "sweep_1cpu": [], "sweep_2cpu": []}}
+              "timings_s": {"sequential": [], "sequential_omp1": [], "sweep_1cpu": [],
+                            "sweep_2cpu": []}}
     scratch = tempfile.mkdtemp(prefix="sweep_bench_")
     try:
         for rep in range(args.runs_per_mode):
             for mode in report["timings_s"]:
                 out = os.path.join(scratch, f"{mode}-{rep}")
-                if mode == "sequential":
+                extra = {"OMP_NUM_THREADS": "1"} if mode == "sequential_omp1" else {}
+                if mode.startswith("sequential"):
                     command = [sys.executable, "-c", SEQUENTIAL, out, str(args.budget),
                                *OVERRIDES]
                 else:
                     command = [sys.executable, "-m", "experiments.sweep", *PLAN,
                                "--budget", str(args.budget), "--set", *OVERRIDES,
                                "--out", out, "--quiet", "--local-cpus", mode[-4]]
-                wall = timed(command)
+                wall = timed(command, **extra)
                 report["timings_s"][mode].append(round(wall, 2))
                 print(f"{mode} #{rep + 1}: {wall:.1f} s", file=sys.stderr, flush=True)
     finally:

@@ -211,20 +211,23 @@ def run_sweep(envs: Sequence[str] | str = ablate.DEFAULT_ENVS,
     worker_dir = worker_dir or os.path.join(tempfile.gettempdir(), "purejaxdqn-sweep")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
 
-    os.makedirs(out_dir, exist_ok=True)
-    sweep_id = _read_text(os.path.join(out_dir, SWEEP_ID))
-    if not sweep_id:
-        sweep_id = uuid.uuid4().hex[:12]
-        with open(os.path.join(out_dir, SWEEP_ID), "w") as f:
-            f.write(sweep_id + "\n")
-    manifest = ablate._update_manifest(out_dir, plan, ablate.parse_overrides(overrides),
-                                       command)
-    manifest_path = os.path.join(out_dir, ablate.MANIFEST_NAME)
-
     started_ray = not ray.is_initialized()
     if started_ray:
         _init_ray(ray, address, local_cpus)
     try:
+        if gpus_per_run > 0 and not address and \
+                ray.cluster_resources().get("GPU", 0) < gpus_per_run:
+            raise AblationError(f"--gpus-per-run {gpus_per_run:g}, but this machine's Ray "
+                                f"sees {ray.cluster_resources().get('GPU', 0):g} GPUs")
+        os.makedirs(out_dir, exist_ok=True)  # first write: everything was checked
+        sweep_id = _read_text(os.path.join(out_dir, SWEEP_ID))
+        if not sweep_id:
+            sweep_id = uuid.uuid4().hex[:12]
+            with open(os.path.join(out_dir, SWEEP_ID), "w") as f:
+                f.write(sweep_id + "\n")
+        manifest = ablate._update_manifest(out_dir, plan, ablate.parse_overrides(overrides),
+                                           command)
+        manifest_path = os.path.join(out_dir, ablate.MANIFEST_NAME)
         outcome = _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path,
                          cpus_per_run, gpus_per_run, max_retries, address, say,
                          progress_every)
@@ -241,6 +244,15 @@ def run_sweep(envs: Sequence[str] | str = ablate.DEFAULT_ENVS,
 
 
 def _init_ray(ray, address: str | None, local_cpus: int | None) -> None:
+    """ray.init for a cluster or this machine; AblationError (one line) if it fails."""
+    try:
+        _start_ray(ray, address, local_cpus)
+    except Exception as error:  # noqa: BLE001 - Ray raises several kinds; one line for the user
+        where = f"reach the Ray cluster at {address}" if address else "start Ray"
+        raise AblationError(f"cannot {where}: {_error_line(error)}") from None
+
+
+def _start_ray(ray, address: str | None, local_cpus: int | None) -> None:
     if address:
         # Ship this checkout's code to the cluster's workers (they need the
         # dependencies installed, not this repo); run outputs are never shipped.
@@ -266,9 +278,6 @@ def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cp
     if 0 < gpus < 1:  # several runs share a GPU: jax must not grab 75% of it each
         options["runtime_env"] = {"env_vars": {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}}
     task = ray.remote(run_one).options(**options)
-    if gpus > 0 and not address and ray.cluster_resources().get("GPU", 0) < gpus:
-        raise AblationError(f"--gpus-per-run {gpus:g}, but this machine's Ray sees "
-                            f"{ray.cluster_resources().get('GPU', 0):g} GPUs")
 
     queue = [run for run in plan if run.action != "reuse"]
     for run in plan:

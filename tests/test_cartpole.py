@@ -11,10 +11,11 @@ import pytest
 
 from purejaxdqn.config import CARTPOLE, PRESETS, VARIANTS, apply_variant
 
-# the seed notes' presets (issue 12) are not variants: tests/test_seed_agents.py trains them
-SEED_NOTE_PRESETS = {"lunarlander", "spaceinvaders-ram", "breakout-double",
-                     "breakout-double-nature", "breakout-cropped"}
-assert set(PRESETS) - {"cartpole"} - SEED_NOTE_PRESETS <= set(VARIANTS)
+# presets that are whole experiments, not component variants, are trained by their own
+# tests: the seed notes' (tests/test_seed_agents.py) and Atari-100k's (tests/test_atari100k.py)
+EXPERIMENT_PRESETS = {"lunarlander", "spaceinvaders-ram", "breakout-double",
+                      "breakout-double-nature", "breakout-cropped", "data-efficient"}
+assert set(PRESETS) - {"cartpole"} - EXPERIMENT_PRESETS <= set(VARIANTS)
 from purejaxdqn.runlog import read_jsonl
 from purejaxdqn.train import train
 

@@ -127,8 +127,11 @@ def test_sweep_killed_midway_finishes_on_relaunch_without_rerunning(tmp_path, ca
     nature = out / "runs" / "CartPole-v1" / "nature"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     # one run at a time (1 CPU): nature finishes, then double starts and is interrupted
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.sweep", *args,
-                             "--local-cpus", "1"], cwd=ROOT, env=env,
+    # (or, on a fast machine, finishes first); n-step-3 is still queued then, so the
+    # launch is always left unfinished
+    first_args = args[:-4] + ["--variants", "nature,double,n-step-3"] + args[-2:]
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.sweep", *first_args,
+                             "--out", str(out), "--local-cpus", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         finished = _wait_for(lambda: (json.loads((nature / "summary.json").read_text())

@@ -44,6 +44,7 @@ import numpy as np
 if __package__ in (None, ""):  # `python experiments/ablate.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import CARTPOLE, NATURE, VARIANTS, Config, ConfigError, apply_variant
 from purejaxdqn.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
 
@@ -761,10 +762,8 @@ def plot_curves(results: list[RunResult]):
 
 
 # --- command line ---------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2
-        print(f"ablate: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
+class _Parser(OneLineParser):
+    name = "ablate"
 
 
 def build_parser() -> argparse.ArgumentParser:

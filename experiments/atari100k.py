@@ -35,6 +35,7 @@ import numpy as np
 
 from experiments.ablate import (AblationError, _read_json, canonical_env, _run_action, _split, _write_json,
                                 bootstrap_ci, iqm_with_ci, parse_int)
+from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import PRESETS, Config, ConfigError
 from purejaxdqn.runlog import read_jsonl
 from purejaxdqn.scores import human_normalized
@@ -361,10 +362,8 @@ def plot_iqm(iqm: dict):
 
 
 # --- command line ---------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2
-        print(f"atari100k: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
+class _Parser(OneLineParser):
+    name = "atari100k"
 
 
 def build_parser() -> argparse.ArgumentParser:

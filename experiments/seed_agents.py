@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a chec
 
 from experiments.ablate import (AblationError, Interrupted, _read_json, _run_action, _split,
                                 _write_json, bootstrap_ci, parse_int, parse_overrides)
+from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import Config, ConfigError, get_preset
 
 WINDOW = 100  # the notes' running average, and LunarLander's solve window
@@ -327,10 +328,8 @@ def plot_curves(name: str, episodes: dict, metrics: list[dict], solve_score: flo
 
 
 # --- command line -------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2
-        print(f"seed_agents: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
+class _Parser(OneLineParser):
+    name = "seed_agents"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -385,12 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.prog = "python -m experiments.sweep"
     parser.description = ("Run an ablation's envs x variants x seeds as Ray tasks (local Ray "
                           "or a cluster) and tabulate them as experiments.ablate does.")
-
-    def error(message: str):  # one line, exit code 2, as ablate's but named sweep
-        print(f"sweep: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-    parser.error = error
+    parser.name = "sweep"  # ablate's one-line errors, named sweep
     group = parser.add_argument_group("sweep (Ray)")
     group.add_argument("--seeds-per-run", default="all", metavar="K",
                        help="seeds trained side by side in one run (task); 'all' (default) "

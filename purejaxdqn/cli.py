@@ -51,9 +51,14 @@ def _field_type(field: dataclasses.Field):
     return type(default)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2
-        print(f"purejaxdqn: error: {message}", file=sys.stderr)
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose bad-input report is one line, `NAME: error: ...`, and exit code 2
+    (the project's scripts subclass it with their own `name`)."""
+
+    name = "purejaxdqn"
+
+    def error(self, message: str):
+        print(f"{self.name}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -78,11 +83,11 @@ def _metavar(field: dataclasses.Field) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="purejaxdqn", description="Nature DQN in pure JAX.",
+    parser = OneLineParser(prog="purejaxdqn", description="Nature DQN in pure JAX.",
                      epilog="Exit codes: 0 finished, 2 bad input, 130 interrupted by SIGINT "
                             "(Ctrl-C), 143 by SIGTERM; an interrupted run saves a checkpoint.")
     parser.add_argument("--version", action="version", version=f"purejaxdqn {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     train = sub.add_parser(
         "train", help="train (or resume) a DQN run",
         description="Train a DQN run, or continue one with --resume. Exit codes: 0 finished, "

@@ -44,6 +44,7 @@ import numpy as np
 if __package__ in (None, ""):  # `python experiments/ablate.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from purejaxdqn.checkpoint import CheckpointError
 from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import CARTPOLE, NATURE, VARIANTS, Config, ConfigError, apply_variant
 from purejaxdqn.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
@@ -814,7 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  command=command.strip())
             with open(table) as f:
                 markdown = f.read()
-    except (AblationError, ConfigError) as error:
+    except (AblationError, ConfigError, CheckpointError) as error:
         print(f"ablate: error: {error}", file=sys.stderr)
         return 2
     except Interrupted as error:

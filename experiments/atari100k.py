@@ -35,6 +35,7 @@ import numpy as np
 
 from experiments.ablate import (AblationError, _read_json, canonical_env, _run_action, _split, _write_json,
                                 bootstrap_ci, iqm_with_ci, parse_int)
+from purejaxdqn.checkpoint import CheckpointError
 from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import PRESETS, Config, ConfigError
 from purejaxdqn.runlog import read_jsonl
@@ -396,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return run_study(games, seeds, args.out, total, progress=not args.no_progress,
                          published_dir=args.published_dir)
-    except (AblationError, ConfigError) as error:
+    except (AblationError, ConfigError, CheckpointError) as error:
         parser.error(str(error))
 
 

@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a chec
 
 from experiments.ablate import (AblationError, Interrupted, _read_json, _run_action, _split,
                                 _write_json, bootstrap_ci, parse_int, parse_overrides)
+from purejaxdqn.checkpoint import CheckpointError
 from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import Config, ConfigError, get_preset
 
@@ -374,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             path = run_agent(args.agent, seeds, out_dir, total, args.overrides,
                              random_episodes, args.quiet)
-    except (AblationError, ConfigError) as error:
+    except (AblationError, ConfigError, CheckpointError) as error:
         print(f"seed_agents: error: {error}", file=sys.stderr)
         return 2
     except Interrupted as error:

@@ -2,6 +2,7 @@ import os
 
 import jax
 import numpy as np
+import pytest
 
 from purejaxdqn import checkpoint
 from purejaxdqn.agent import make_agent
@@ -154,3 +155,19 @@ def test_target_period_one_computes_next_q_once_with_the_same_update():
     for a, b in zip(jax.tree_util.tree_leaves(results[0][0]),
                     jax.tree_util.tree_leaves(results[1][0])):
         np.testing.assert_array_equal(a, b)
+
+
+def test_unreadable_checkpoint_is_one_line_exit_2(tmp_path, capsys):
+    # An interrupted run whose checkpoint cannot be restored (here: an empty host.json)
+    # is reported in one line, not a traceback.
+    from experiments.atari100k import main
+
+    path = _fake_run(tmp_path, "Pong", 0, 0.0, finished=False)
+    os.makedirs(os.path.join(path, "checkpoint"))
+    with open(os.path.join(path, "checkpoint", "host.json"), "w") as f:
+        f.write("{}")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--games", "Pong", "--seeds", "0", "--out", str(tmp_path), "--no-progress"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("atari100k: error: checkpoint in")

@@ -108,7 +108,16 @@ def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, see
                   max_episode_steps: int):
     import envpool
 
-    kwargs = dict(env_type="gymnasium", num_envs=num_envs, seed=seed)
+    kwargs = _envpool_options(config, kind, num_envs, seed, max_episode_steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return envpool.make(envpool_id, env_type="gymnasium", **kwargs)
+
+
+def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
+                     max_episode_steps: int) -> dict:
+    """envpool's options for our settings: one place for both the envs and their spec."""
+    kwargs = dict(num_envs=num_envs, seed=seed)
     if kind != "vector":
         kwargs.update(
             episodic_life=False,  # we detect lives ourselves: no extra resets mid-game
@@ -124,9 +133,7 @@ def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, see
                           stack_num=config.frame_stack)
     else:
         kwargs.update(max_episode_steps=max_episode_steps)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return envpool.make(envpool_id, **kwargs)
+    return kwargs
 
 
 def _obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
@@ -146,7 +153,8 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     kind, envpool_id, _ = resolve_env_id(config.env_id)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        space = envpool.make_spec(envpool_id).observation_space
+        space = envpool.make_spec(envpool_id, **_envpool_options(
+            config, kind, config.num_envs, 0, config.max_episode_steps)).observation_space
     obs_shape, dtype, stack = _obs_layout(kind, space)
     return (obs_shape[1:] if stack > 1 else obs_shape), dtype, stack
 

@@ -60,6 +60,16 @@ class StepInput(NamedTuple):
     reset: jax.Array
 
 
+class AgentFns(NamedTuple):
+    """The same functions for ONE seed, unjitted: engines compose them in a larger jit
+    (engines/fused.py vmaps and scans them together with a JAX env)."""
+
+    init: Callable[[jax.Array], AgentState]
+    act: Callable[[AgentState, Any], tuple[AgentState, jax.Array]]  # Any: StepInput or EnvStep
+    learn: Callable[[AgentState], tuple[AgentState, dict]]
+    learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]]
+
+
 class Agent(NamedTuple):
     """Jitted functions over states with a leading seed axis [S, ...]."""
 
@@ -73,6 +83,7 @@ class Agent(NamedTuple):
     # and the host-side rule saying which seeds learn in an env iteration (see `learn_due`).
     learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]] | None = None
     learn_due: Callable[..., np.ndarray | None] | None = None
+    fns: AgentFns | None = None
 
 
 def step_input(env_steps) -> StepInput:
@@ -92,6 +103,37 @@ def seed_sharding(num_seeds: int, devices=None):
         return None
     mesh = jax.sharding.Mesh(np.array(devices[:used]), ("seed",))
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+
+
+def learning_cadence(config: Config) -> tuple[int, int]:
+    """(updates per `learn` call, env iterations between calls). Nature: one update per
+    `steps_per_update` agent steps summed over all envs; note 003: a burst of
+    `updates_per_episode` after each finished episode."""
+    if config.update_trigger == "episodes":
+        return config.updates_per_episode, 1
+    per_iteration = config.num_envs / config.steps_per_update
+    return max(int(per_iteration), 1), max(int(round(1 / per_iteration)), 1)
+
+
+def make_due_mask(config: Config) -> Callable:
+    """`due(xp, iteration, steps, learning_starts, ended) -> [S] bool`: which seeds learn in
+    env iteration `iteration` (1-based), with `steps` agent steps taken before it and
+    `ended` [S, N] the episode ends of the step `act` stores in it. `xp` is numpy (host
+    loop) or jax.numpy (fused loop): one rule for both engines.
+
+    "steps": every seed every `iterations_per_learn` iterations once past warm-up (Nature).
+    "episodes": the seeds whose stored step ended an episode, once past warm-up (note 003).
+    """
+    _, iterations_per_learn = learning_cadence(config)
+
+    def due(xp, iteration, steps, learning_starts, ended):
+        past_warmup = steps + config.num_envs > learning_starts
+        if config.update_trigger == "episodes":
+            return xp.any(ended, axis=-1) & past_warmup
+        return xp.broadcast_to((iteration % iterations_per_learn == 0) & past_warmup,
+                               ended.shape[:1])
+
+    return due
 
 
 def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
@@ -117,12 +159,8 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
         prioritized=config.replay == "prioritized", alpha=config.per_alpha,
         eps=config.per_eps)
-    # Nature: one update per `steps_per_update` agent steps summed over all envs.
-    per_iteration = config.num_envs / config.steps_per_update
-    updates_per_learn = max(int(per_iteration), 1)
-    iterations_per_learn = max(int(round(1 / per_iteration)), 1)
-    if config.update_trigger == "episodes":  # note 003: a burst after each finished episode
-        updates_per_learn, iterations_per_learn = config.updates_per_episode, 1
+    updates_per_learn, iterations_per_learn = learning_cadence(config)
+    due_mask = make_due_mask(config)
     target_update = make_target_update(config)
 
     def init(key: jax.Array) -> AgentState:
@@ -191,20 +229,10 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
 
     def learn_due(iteration: int, steps: int, learning_starts: int, env_steps) -> np.ndarray | None:
         """Host rule: which seeds run `learn` in this env iteration ([S] bool), None if none.
-
-        `env_steps` (one EnvStep per seed) is what `act` stores in this iteration and
-        `steps` the agent steps before it. "steps": all seeds every `iterations_per_learn`
-        iterations once past warm-up (Nature). "episodes": the seeds whose stored step
-        ended an episode, once past warm-up (note 003 trains after each episode).
-        """
-        if steps + config.num_envs <= learning_starts:
-            return None
-        if config.update_trigger == "episodes":
-            ended = np.array([bool(np.any(s.terminated | s.truncated)) for s in env_steps])
-            return ended if ended.any() else None
-        if iteration % iterations_per_learn:
-            return None
-        return np.ones(len(env_steps), bool)
+        `env_steps` (one EnvStep per seed) is what `act` stores in this iteration."""
+        ended = np.stack([s.terminated | s.truncated for s in env_steps])
+        due = due_mask(np, iteration, steps, learning_starts, ended)
+        return due if due.any() else None
 
     placed = {} if sharding is None else {"in_shardings": sharding, "out_shardings": sharding}
     return Agent(
@@ -216,5 +244,6 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         iterations_per_learn=iterations_per_learn,
         learn_masked=jax.jit(jax.vmap(learn_masked), donate_argnums=0, **placed),
         learn_due=learn_due,
+        fns=AgentFns(init=init, act=act, learn=learn, learn_masked=learn_masked),
     )
 

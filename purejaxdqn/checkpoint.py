@@ -6,6 +6,8 @@ Layout of `RUN_DIR/checkpoint/`:
                    unless checkpoint_replay is off)
   host.json        steps, iteration, replay flag, evaluations so far, env segment, resumes
   actions.npy      every action sent to the current training envs, for --exact-resume
+  engine.msgpack   the engine's own state: JAX envs (RNG included) and their pending step,
+                   so a resume continues the same games bit-exactly (absent for envpool)
 
 A checkpoint is written to a temporary directory and renamed into place, so a
 crash mid-write leaves the previous checkpoint intact.
@@ -29,7 +31,8 @@ class CheckpointError(RuntimeError):
     """A missing or unreadable checkpoint; one-line message for the user."""
 
 
-def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np.ndarray) -> str:
+def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np.ndarray,
+         extras: Any | None = None) -> str:
     final = os.path.join(run_dir, CHECKPOINT)
     tmp, old = final + ".tmp", final + ".old"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -41,6 +44,9 @@ def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np
         for name, value in flax.serialization.to_state_dict(replay).items():
             np.save(os.path.join(tmp, "replay", f"{name}.npy"), np.asarray(value))
     np.save(os.path.join(tmp, "actions.npy"), actions)
+    if extras is not None:
+        with open(os.path.join(tmp, "engine.msgpack"), "wb") as f:
+            f.write(flax.serialization.to_bytes(jax.device_get(extras)))
     with open(os.path.join(tmp, "host.json"), "w") as f:
         json.dump({**host, "has_replay": replay is not None}, f, indent=2)
     if os.path.exists(final):
@@ -93,6 +99,22 @@ def load(run_dir: str, learner_template: Any, replay_template: Any | None):
             f"checkpoint in {path} is unreadable ({type(error).__name__}: "
             f"{str(error).splitlines()[0] if str(error) else 'no detail'})") from None
     return learner, replay, host, actions
+
+
+def load_extras(run_dir: str, template: Any) -> Any | None:
+    """The engine state saved by `save(..., extras=)`, shaped like `template`; None if
+    the checkpoint has none (an envpool run, or one from before the fused engine)."""
+    path = os.path.join(run_dir, CHECKPOINT, "engine.msgpack")
+    if template is None or not os.path.exists(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            extras = flax.serialization.from_bytes(template, f.read())
+    except Exception as error:  # noqa: BLE001 - any decoding failure means a corrupt file
+        raise CheckpointError(f"checkpoint file {path} is unreadable "
+                              f"({type(error).__name__})") from None
+    _check_shapes(template, extras, "engine state")
+    return extras
 
 
 def _check_shapes(template: Any, loaded: Any, what: str) -> None:

@@ -99,6 +99,10 @@ class Config:
     checkpoint_replay: bool = True  # save the replay while learning goes on (7 GB for Atari at 1M)
     checkpoint_minutes: float = 10.0  # wall-clock minutes between checkpoints; 0 disables
 
+    # --- engine (issue 11) --------------------------------------------------------
+    engine: str = "auto"  # "host" (envpool, a device call per env iteration), "fused" (JAX envs, one jitted scan), auto
+    chunk_iterations: int = 0  # fused: env iterations per device call; 0: sized to take about a second
+
     # ------------------------------------------------------------------------
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **changes)
@@ -162,6 +166,7 @@ class Config:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
                         "epsilon_decay_steps", "eval_num_envs", "seed", "checkpoint_minutes",
+                        "chunk_iterations",
                         "record_video_every")
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -249,8 +254,8 @@ class Config:
 FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "target": ("q_learning", "double"),
     "loss": ("huber", "mse"),
-    "optimizer": ("nature_rmsprop", "adam"),
-    "torso": ("auto", "nature_cnn", "mlp", "two_conv"),
+    "optimizer": ("nature_rmsprop", "adam", "torch_rmsprop"),
+    "torso": ("auto", "nature_cnn", "mlp", "two_conv", "minatar_cnn"),
     "target_update": ("hard", "soft", "hard_episodes"),
     "epsilon_schedule": ("linear", "exponential", "multiplicative", "episode_linear",
                          "episode_exponential"),
@@ -258,6 +263,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "augmentation": ("none", "shift", "shift_intensity"),
     "obs_transform_on": ("device", "host"),
     "replay": ("uniform", "prioritized"),
+    "engine": ("auto", "host", "fused"),
 }
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
@@ -310,10 +316,12 @@ FIELD_HELP: dict[str, str] = {
     "n_step": "steps in the bootstrapped return (1 = Nature)",
     "target": "TD target: Q-learning (Nature) or Double DQN",
     "loss": "TD loss: Huber (Nature's clipped error) or squared",
-    "optimizer": "optimizer: DeepMind's centered RMSProp or Adam",
+    "optimizer": "optimizer: DeepMind's centered RMSProp, Adam, or PyTorch's centered "
+                 "RMSprop (eps outside the sqrt; MinAtar)",
     "learning_rate": "optimizer step size",
     "rmsprop_decay": "RMSProp moving-average decay",
-    "rmsprop_min_sq_grad": "RMSProp epsilon, DeepMind's constant for a summed loss",
+    "rmsprop_min_sq_grad": "RMSProp epsilon, DeepMind's constant for a summed loss "
+                           "(torch_rmsprop: PyTorch's eps, for a mean loss)",
     "adam_eps": "Adam epsilon",
     "torso": "network torso; auto picks the Nature CNN for pixels, an MLP for vectors",
     "mlp_hidden": "comma-separated hidden sizes of the MLP torso",
@@ -340,6 +348,11 @@ FIELD_HELP: dict[str, str] = {
     "checkpoint_replay": "save the replay in checkpoints so a resume continues learning at "
                          "once (false: a resume refills the replay with a new warm-up)",
     "checkpoint_minutes": "wall-clock minutes between checkpoints (0: none on a clock)",
+    "engine": "host: envs on the host, one device call per env iteration (every env); fused: "
+              "env, act, replay and learning inside one jitted scan (JAX envs: CartPole-v1, "
+              "Acrobot-v1, *-MinAtar); auto: fused where the env has a JAX version",
+    "chunk_iterations": "fused engine: env iterations per device call (0: sized to about one "
+                        "second of work); results do not depend on it",
 }
 
 
@@ -444,9 +457,53 @@ DATA_EFFICIENT = Config(
     checkpoint_replay=True,  # 0.7 GB at 100k frames: resume without a new warm-up
 )
 
+# Young & Tian (2019), "MinAtar: An Atari-Inspired Testbed for Thorough and Reproducible
+# Reinforcement Learning Experiments", DQN as their code runs it: kenjyoung/MinAtar
+# examples/dqn.py (commit 4241f24; line numbers there) and minatar/environment.py.
+#   network: conv 16x3x3 stride 1, no padding -> ReLU -> dense 128 -> ReLU -> |A| (72-95)
+#   all 6 actions (269; README:82), sticky actions 0.1 (environment.py:26), no time
+#   limit (Freeway ends itself after 2,501 steps, a termination: jax_envs.GAME_CLOCK)
+#   RMSprop lr 0.00025, alpha 0.95, centered, eps 0.01 outside the sqrt (PyTorch; 44-46,
+#   282), Huber loss averaged over the batch, plain max target (228-240)
+#   gamma 0.99, batch 32, replay 100k (36-37, 47), 5,000 random steps first (42, 164),
+#   one update per step (39), target copy every 1,000 updates (38, 355-360), epsilon
+#   1.0 -> 0.1 linearly over 100k steps after the warm-up (170-171), 5M steps (40).
+#   Rewards are not clipped; MinAtar has no frame skip (an agent step is a frame).
+# Ours, where dqn.py has nothing: the Nature evaluation every 250k steps (they report
+# training returns only; so do our episode logs), capped at 10,000 steps per game.
+MINATAR = Config(
+    env_id="Breakout-MinAtar",
+    num_envs=1,
+    sticky_action_prob=0.1,
+    full_action_space=True,
+    noop_max=0,
+    max_episode_steps=1_000_000,  # no time limit in MinAtar
+    life_loss_terminal=False,
+    reward_clip=False,
+    total_steps=5_000_000,
+    warmup_steps=5_000,
+    replay_capacity=100_000,
+    batch_size=32,
+    steps_per_update=1,
+    target_update_period=1_000,
+    optimizer="torch_rmsprop",
+    learning_rate=2.5e-4,
+    rmsprop_decay=0.95,
+    rmsprop_min_sq_grad=0.01,
+    torso="minatar_cnn",
+    head_hidden=128,
+    epsilon_end=0.1,
+    epsilon_decay_steps=100_000,
+    eval_every=250_000,
+    eval_max_episode_steps=10_000,
+    log_every=10_000,
+    checkpoint_every=250_000,
+)
+
 PRESETS: dict[str, Config] = {
     "nature": NATURE,
     "cartpole": CARTPOLE,
+    "minatar": MINATAR,
     "double": NATURE.replace(**VARIANTS["double"]),
     "dueling": NATURE.replace(**VARIANTS["dueling"]),
     "prioritized": NATURE.replace(**VARIANTS["prioritized"]),

@@ -83,7 +83,13 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     """Map a user name to (kind, envpool id, game); raise ConfigError with close matches.
 
     Accepts "Breakout", "breakout", "Breakout-v5", "Breakout-ram", "CartPole-v1", ...
+    and the JAX-only MinAtar games ("Breakout-MinAtar": kind "minatar", see jax_envs.py).
     """
+    from purejaxdqn.jax_envs import GYMNAX_ENVS, gymnax_name
+
+    jax_name = gymnax_name(env_id)
+    if jax_name is not None and GYMNAX_ENVS[jax_name][1] == "minatar":
+        return "minatar", jax_name, jax_name
     name = env_id.strip()
     ram = False
     for suffix in ("-ram-v5", "-ram"):
@@ -96,7 +102,8 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     if game.lower() in by_lower:
         game = by_lower[game.lower()]
         return ("atari_ram" if ram else "atari"), f"{game}-v5", game
-    known = list(atari_games()) + [v for v in VECTOR_ENVS if v in _envpool_ids()]
+    known = list(atari_games()) + [v for v in VECTOR_ENVS if v in _envpool_ids()] + \
+        [n for n, (_, k) in GYMNAX_ENVS.items() if k == "minatar"]
     close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.5)
     close += [k for k in known if env_id.lower() in k.lower() and k not in close][:3]
     hint = f"; did you mean {', '.join(close[:3])}?" if close else \
@@ -151,6 +158,11 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     import envpool
 
     kind, envpool_id, _ = resolve_env_id(config.env_id)
+    if kind == "minatar":
+        from purejaxdqn.jax_envs import make_jax_env
+
+        spec = make_jax_env(config, 1, 1).spec
+        return spec.frame_shape, spec.obs_dtype, spec.frame_stack
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         space = envpool.make_spec(envpool_id, **_envpool_options(

@@ -13,6 +13,7 @@ import math
 from typing import Any, Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config
@@ -61,6 +62,10 @@ def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed
             done_count += finished
     finally:
         env.close()
+    return _score_stats(scores, lengths, None if env.kind == "vector" else env.game)
+
+
+def _score_stats(scores: list[float], lengths: list[int], atari_game: str | None) -> dict:
     result = {
         "episodes": len(scores),
         "score_mean": float(np.mean(scores)),
@@ -71,7 +76,55 @@ def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed
         "length_mean": float(np.mean(lengths)),
         "scores": scores,
     }
-    if env.kind != "vector":
-        hns = human_normalized(env.game, result["score_mean"])
+    if atari_game is not None:
+        hns = human_normalized(atari_game, result["score_mean"])
         result["human_normalized"] = None if math.isnan(hns) else hns
     return result
+
+
+def evaluate_jax(config: Config, network: Network, episodes: int | None = None) -> Callable:
+    """The same protocol on the JAX env, the whole evaluation in one jitted call:
+    returns `run(params, key, first_env_seed) -> result dict` (as `evaluate`). Env j
+    plays its quota of games back to back; scores are listed env by env."""
+    from purejaxdqn.jax_envs import env_key, make_jax_env
+
+    episodes = episodes or config.eval_episodes
+    num_envs = num_eval_envs(config, episodes)
+    quota = np.full(num_envs, episodes // num_envs)
+    quota[: episodes % num_envs] += 1
+    env = make_jax_env(config, num_envs, config.eval_max_episode_steps)
+    rows = np.arange(num_envs)
+
+    @jax.jit
+    def play(params, key, env_rng):
+        state, step = env.reset(env_rng)
+        table = jnp.zeros((num_envs, int(quota.max())), jnp.float32)
+
+        def unfinished(carry):
+            return jnp.any(carry[3] < quota)
+
+        def body(carry):
+            state, step, key, done, scores, lengths = carry
+            key, act_key = jax.random.split(key)
+            actions = epsilon_greedy(act_key, network.apply(params, step.obs),
+                                     config.eval_epsilon)
+            state, step = env.step(state, actions)
+            finished = ~jnp.isnan(step.episode_return) & (done < quota)
+            slot = jnp.minimum(done, scores.shape[1] - 1)
+            scores = scores.at[rows, slot].set(
+                jnp.where(finished, step.episode_return, scores[rows, slot]))
+            lengths = lengths.at[rows, slot].set(
+                jnp.where(finished, step.episode_length, lengths[rows, slot]))
+            return state, step, key, done + finished, scores, lengths
+
+        carry = (state, step, key, jnp.zeros(num_envs, jnp.int32), table,
+                 jnp.zeros_like(table, jnp.int32))
+        return jax.lax.while_loop(unfinished, body, carry)[4:]
+
+    def run(params, key, first_env_seed: int) -> dict:
+        scores, lengths = jax.device_get(play(params, key, env_key(first_env_seed)))
+        kept = np.arange(scores.shape[1])[None, :] < quota[:, None]
+        return _score_stats([float(x) for x in scores[kept]], [int(x) for x in lengths[kept]],
+                            None)
+
+    return run

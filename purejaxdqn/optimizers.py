@@ -21,6 +21,22 @@ def nature_rmsprop(learning_rate: float = 2.5e-4, decay: float = 0.95,
                          centered=True, eps_in_sqrt=True, initial_scale=0.0)
 
 
+def torch_rmsprop(learning_rate: float = 2.5e-4, decay: float = 0.95,
+                  eps: float = 0.01) -> optax.GradientTransformation:
+    """PyTorch's `RMSprop(centered=True, alpha=decay, eps=eps)`, as Young & Tian's MinAtar
+    DQN uses it (kenjyoung/MinAtar examples/dqn.py:282) on a loss averaged over the batch:
+
+        g  = decay g  + (1 - decay) dw
+        g2 = decay g2 + (1 - decay) dw^2
+        w -= lr dw / (sqrt(g2 - g^2) + eps)
+
+    eps is added OUTSIDE the square root (DeepMind's RMSProp, `nature_rmsprop`, adds it
+    inside), and no batch-size rescaling: PyTorch also averages the loss.
+    """
+    return optax.rmsprop(learning_rate, decay=decay, eps=eps, centered=True,
+                         eps_in_sqrt=False, initial_scale=0.0)
+
+
 def adam(learning_rate: float = 1e-4, eps: float = 1e-8) -> optax.GradientTransformation:
     return optax.adam(learning_rate, eps=eps)
 
@@ -29,4 +45,7 @@ def make_optimizer(config: Config) -> optax.GradientTransformation:
     if config.optimizer == "nature_rmsprop":
         return nature_rmsprop(config.learning_rate, config.rmsprop_decay,
                               config.rmsprop_min_sq_grad, config.batch_size)
+    if config.optimizer == "torch_rmsprop":
+        return torch_rmsprop(config.learning_rate, config.rmsprop_decay,
+                             config.rmsprop_min_sq_grad)
     return adam(config.learning_rate, config.adam_eps)

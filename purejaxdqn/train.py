@@ -1,9 +1,11 @@
-"""The training loop: envs on the host, everything else in two jitted device calls.
+"""The training loop: an engine advances the agents, the loop keeps the schedule.
 
-Per env iteration: `act` stores the step just observed and picks actions; the
-actions go to envpool (`send`), whose threads step the games while the device
-runs the updates owed (`learn`); `recv` collects the next step. Evaluation and
-logging happen at step counts, checkpoints at step counts and on a wall clock.
+`train` sets up (or resumes) a run, then alternates two things until the step
+budget, a signal or `stop_after_steps`: the engine (engines/: `host`, one device
+call per env iteration; `fused`, many per call) advances to the next scheduled
+step count, and the loop does what falls due there: log rows, evaluations,
+videos, checkpoints (on step counts and on a wall clock). Everything else (resume,
+signals, the final evaluation and summary) lives in the helpers below it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import checkpoint
-from purejaxdqn.agent import make_agent, seed_sharding, step_input
+from purejaxdqn.agent import seed_sharding
 from purejaxdqn.config import Config
-from purejaxdqn.envs import EnvGroup, env_seed
-from purejaxdqn.evaluation import evaluate, make_policy, num_eval_envs
+from purejaxdqn.engines import make_engine, resolve_engine
+from purejaxdqn.envs import env_seed
+from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.progress import Progress
 from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
@@ -32,7 +35,7 @@ EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training
 
 
 class _StopFlag:
-    """SIGINT/SIGTERM set a flag; the loop checkpoints and returns at the next iteration."""
+    """SIGINT/SIGTERM set a flag; the loop checkpoints and returns at the next boundary."""
 
     def __init__(self):
         self.raised: str | None = None
@@ -56,58 +59,45 @@ def _due(steps_before: int, steps_after: int, every: int) -> bool:
     return every > 0 and steps_after // every > steps_before // every
 
 
+def _next_boundary(config: Config, steps: int, stop_at: int) -> int:
+    """The next step count at which the loop has something to do."""
+    periods = (config.log_every, config.eval_every, config.record_video_every,
+               config.checkpoint_every)
+    return min([stop_at] + [(steps // p + 1) * p for p in periods if p > 0])
+
+
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          overlap: bool = True, devices=None) -> dict:
+          overlap: bool = True, devices=None, engine_options: dict | None = None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
-    `overlap=False` waits for the envs before dispatching the updates and for the
-    updates before the next step (a serial loop), for benchmarking the overlap.
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
-    tests and by anyone who wants to split a run into chunks.
+    tests and by anyone who wants to split a run into chunks. `overlap=False` (host
+    engine) waits for the envs and the updates in turn, for benchmarking the overlap;
+    `engine_options` go to the engine (host: timer; fused: chunk_seconds, max_chunk).
     With several local devices (or `devices`), the seeds are sharded over them
     (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
     """
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
-    segment = 0  # which of the seed's training env-seed batches (envs.env_seed) to use
-    if resume:  # exact: the same games again; else fresh ones no earlier segment played
-        segment = checkpoint.read_host(run_dir).get("env_segment", 0) + (not exact_resume)
-    envs = EnvGroup(config, seeds, segment=segment)
-    sharding = seed_sharding(len(seeds), devices)
-    agent = make_agent(config, envs.spec, sharding)
-    policy = make_policy(agent.network)
-    state = agent.init(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
-    action_log: list[np.ndarray] = []  # actions since this env segment began
-    env_steps = envs.reset()
+    # exact: the same games go on (the fused engine always can: its env state is saved)
+    exact_resume = exact_resume or resolve_engine(config) == "fused"
+    if resume:  # else fresh games from env seeds no earlier segment played
+        host["env_segment"] = checkpoint.read_host(run_dir).get("env_segment", 0) + \
+            (not exact_resume)
+    options = dict(engine_options or {})
+    if resolve_engine(config) == "host":
+        options.setdefault("overlap", overlap)
+    engine = make_engine(config, seeds, host["env_segment"],
+                         seed_sharding(len(seeds), devices), **options)
+    carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     learning_starts = config.warmup_steps
-
     if resume:
-        learner, replay, saved, actions = checkpoint.load(run_dir, state.learner, state.replay)
-        host = {**host, **saved, "env_segment": segment}
-        state = state.replace(learner=learner, replay=state.replay if replay is None else replay)
-        steps_now = int(learner.steps[0])
-        if exact_resume:
-            if replay is None:
-                raise checkpoint.CheckpointError(
-                    "--exact-resume needs the replay in the checkpoint (checkpoint_replay)")
-            # envpool cannot save emulator state; replaying the recorded actions from the
-            # same env seeds rebuilds it exactly (cost: one env step per recorded step).
-            action_log = list(actions)
-            for a in action_log:
-                env_steps = envs.step(a)
-        # (else the fresh envs' first step is a reset: the replay sees a boundary)
-        if replay is None:  # refill before learning again, with the current policy
-            learning_starts = steps_now + config.warmup_steps
-        host["resumes"] = host.get("resumes", []) + [
-            {"step": steps_now, "exact": exact_resume, "replay_restored": replay is not None,
-             "env_segment": segment, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
-        truncate_logs(run_dir, steps_now)
+        carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume)
 
     log = RunLog(run_dir, append=resume)
     write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
-
-    steps = int(state.learner.steps[0])  # agent steps per seed; all seeds move together
+    steps = int(carry.agent.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None
     recent_scores = [deque(maxlen=100) for _ in seeds]
     bar = Progress(config.total_steps, steps, learning_starts) if progress else None
@@ -121,63 +111,46 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     try:
         with _StopFlag() as stop:
             while steps < stop_at and stop.raised is None:
-                # which seeds learn this iteration (step or episode rule); read before
-                # env_steps moves on
-                due = agent.learn_due(host["iteration"] + 1, steps, learning_starts, env_steps)
-                state, actions = agent.act(state, step_input(env_steps))
-                actions = np.asarray(actions)
-                envs.send(actions)  # envpool steps on its threads from here...
-                if not overlap:
-                    env_steps = envs.recv()
-                host["iteration"] += 1
-                if due is not None:  # ...while the device learns
-                    state, metrics = agent.learn(state) if due.all() else \
-                        agent.learn_masked(state, jnp.asarray(due))
-                    if learning_clock is None:
-                        learning_clock = (time.perf_counter(), steps)
-                    if not overlap:
-                        jax.block_until_ready(state)
-                if overlap:
-                    env_steps = envs.recv()
-                action_log.append(actions.astype(np.uint8))
-                before, steps = steps, steps + config.num_envs
-
-                for k, (seed, env_step) in enumerate(zip(seeds, env_steps)):
-                    for i in np.flatnonzero(~np.isnan(env_step.episode_return)):
-                        score = float(env_step.episode_return[i])
-                        log.episode(seed, steps, score, int(env_step.episode_length[i]))
-                        recent_scores[k].append(score)
+                carry, done = engine.advance(carry, _next_boundary(config, steps, stop_at),
+                                             learning_starts, lambda: stop.raised is not None)
+                before, steps = steps, done.steps
+                metrics = done.metrics if done.metrics is not None else metrics
+                learning_clock = learning_clock or done.first_learn
+                for k, at, score, length in done.episodes:
+                    log.episode(seeds[k], at, score, length)
+                    recent_scores[k].append(score)
                 if bar is not None:
                     bar.update(steps)
 
                 if _due(before, steps, config.log_every):
                     window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
-                                          log, bar, np.asarray(state.learner.episodes))
+                                          log, bar, np.asarray(carry.agent.learner.episodes))
                 if _due(before, steps, config.eval_every):
-                    _evaluate(config, seeds, policy, state, steps, host, log, bar)
+                    _evaluate(config, seeds, engine, carry, steps, host, log, bar)
                 if _due(before, steps, config.record_video_every):
-                    record_video(config, run_dir, state.learner.params, steps)
+                    record_video(config, run_dir, carry.agent.learner.params, steps)
                 if _due(before, steps, config.checkpoint_every) or \
                         _clock_due(saved_at, config.checkpoint_minutes):
-                    _save(config, run_dir, state, host, action_log, log)
+                    _save(config, run_dir, engine, carry, host, log)
                     saved_at = time.monotonic()
             stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
                                          else None)
 
-        jax.block_until_ready(state)
+        jax.block_until_ready(carry)
         learning_sps = None
         if learning_clock is not None and steps > learning_clock[1]:
             learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
         if stopped_by is None and (not host["evaluations"] or
                                    host["evaluations"][-1]["step"] != steps):
-            _evaluate(config, seeds, policy, state, steps, host, log, bar)
-        _save(config, run_dir, state, host, action_log, log)
+            _evaluate(config, seeds, engine, carry, steps, host, log, bar)
+        _save(config, run_dir, engine, carry, host, log)
     finally:  # whatever happens, what was logged reaches the disk
         if bar is not None:
             bar.close()
         log.close()
-        envs.close()
+        engine.close()
     summary = {"steps": steps, "seeds": list(seeds), "stopped_by": stopped_by,
+               "engine": engine.name,
                # agent steps/s of one seed from the first update on (multiply by
                # len(seeds) for the total); includes evaluations if any ran
                "learning_steps_per_s": learning_sps,
@@ -185,10 +158,37 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
                "resumes": host["resumes"],
-               "devices": 1 if sharding is None else len(sharding.device_set),
+               "devices": len(carry.agent.learner.steps.sharding.device_set),
                "run_dir": run_dir}
     write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
+
+
+def _resume(config, run_dir, engine, carry, host, exact):
+    """Load the checkpoint into `carry`; return (carry, learning_starts)."""
+    agent = carry.agent
+    learner, replay, saved, actions = checkpoint.load(run_dir, agent.learner, agent.replay)
+    extras_template = engine.checkpoint_extras(carry)[0]
+    extras = checkpoint.load_extras(run_dir, extras_template) if exact else None
+    if exact and replay is None:
+        raise checkpoint.CheckpointError(
+            "--exact-resume needs the replay in the checkpoint (checkpoint_replay)")
+    if exact and extras_template is not None and extras is None:
+        raise checkpoint.CheckpointError(
+            f"the checkpoint in {run_dir} has no saved env state to resume exactly from")
+    segment = host["env_segment"]
+    host.update(saved, env_segment=segment)
+    agent = agent.replace(learner=learner, replay=agent.replay if replay is None else replay)
+    carry = engine.restore(carry, agent, extras, actions, host.get("iteration", 0), exact)
+    steps_now = int(learner.steps[0])
+    learning_starts = config.warmup_steps
+    if replay is None:  # refill before learning again, with the current policy
+        learning_starts = steps_now + config.warmup_steps
+    host["resumes"] = host.get("resumes", []) + [
+        {"step": steps_now, "exact": exact, "replay_restored": replay is not None,
+         "env_segment": segment, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
+    truncate_logs(run_dir, steps_now)
+    return carry, learning_starts
 
 
 def _clock_due(saved_at: float, minutes: float) -> bool:
@@ -220,7 +220,7 @@ def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar,
     return now, steps
 
 
-def _evaluate(config, seeds, policy, state, steps, host, log, bar):
+def _evaluate(config, seeds, engine, carry, steps, host, log, bar):
     """Nature-protocol evaluation of each seed's params. The key derives from the
     seed and step count, never from the training key, so evaluating does not
     change the training trajectory; the env seeds come from the seed's evaluation
@@ -228,10 +228,10 @@ def _evaluate(config, seeds, policy, state, steps, host, log, bar):
     means = []
     index = len(host["evaluations"])
     for k, seed in enumerate(seeds):
-        params = jax.tree_util.tree_map(lambda x: x[k], state.learner.params)
+        params = jax.tree_util.tree_map(lambda x: x[k], carry.agent.learner.params)
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_KEY), steps)
         first_env_seed = env_seed(seed, num_eval_envs(config), "eval", index)
-        result = evaluate(config, policy, params, key, seed=first_env_seed)
+        result = engine.evaluate(params, key, first_env_seed)
         log.evaluation(seed, steps, result)
         means.append(result["score_mean"])
         message = (f"eval seed {seed} @ {steps:,} steps: mean {result['score_mean']:.1f}, "
@@ -242,14 +242,14 @@ def _evaluate(config, seeds, policy, state, steps, host, log, bar):
     host["evaluations"].append({"step": steps, "score_mean": means})
 
 
-def _save(config, run_dir, state, host, action_log, log):
+def _save(config, run_dir, engine, carry, host, log):
     """Flush the logs, then write the checkpoint: a crash in between leaves log rows
     past the checkpoint, which a resume truncates (never rows missing before it).
     The replay goes in while the run is unfinished, so a resume needs no warm-up."""
     log.flush()
-    steps = int(state.learner.steps[0])
-    actions = np.stack(action_log) if action_log else \
-        np.zeros((0, len(config.all_seeds), config.num_envs), np.uint8)
+    steps = int(carry.agent.learner.steps[0])
+    extras, actions = engine.checkpoint_extras(carry)
     keep_replay = config.checkpoint_replay and steps < config.total_steps
-    checkpoint.save(run_dir, state.learner, state.replay if keep_replay else None,
-                    {**host, "steps": steps}, actions)
+    checkpoint.save(run_dir, carry.agent.learner, carry.agent.replay if keep_replay else None,
+                    {**host, "steps": steps, "iteration": int(carry.iteration)}, actions,
+                    extras)

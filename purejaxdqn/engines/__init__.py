@@ -1,0 +1,66 @@
+"""Engines: what drives act -> env -> store -> learn between two host events.
+
+* `host` (engines/host.py): one device call per env iteration, envs stepped by envpool
+  on CPU threads while the device learns. Every env: Atari, Atari RAM, vector envs,
+  and the JAX envs (stepped by a jitted call).
+* `fused` (engines/fused.py): K env iterations per device call inside one jitted
+  `lax.scan`, for JAX-native envs (gymnax CartPole, Acrobot, MinAtar).
+
+Both expose `start`, `advance`, `evaluate`, `checkpoint_extras`/`restore` and
+`close`; the training loop (train.py) sees nothing else. `--engine auto` takes the
+fused engine wherever the env has a JAX implementation: on this 2-core CPU it is
+the faster one for the small networks these envs use (benchmarks/results/engines_*.json).
+"""
+
+from __future__ import annotations
+
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.envs import resolve_env_id
+from purejaxdqn.jax_envs import gymnax_name
+
+ENGINES = ("auto", "host", "fused")
+
+
+def has_jax_env(config: Config) -> bool:
+    return gymnax_name(config.env_id) is not None
+
+
+def has_envpool_env(config: Config) -> bool:
+    try:
+        return resolve_env_id(config.env_id)[0] != "minatar"
+    except ConfigError:
+        return False
+
+
+def supported_engines(config: Config) -> tuple[str, ...]:
+    return ("host", "fused") if has_jax_env(config) else ("host",)
+
+
+def resolve_engine(config: Config) -> str:
+    """The engine `config.engine` means for this env; ConfigError if it cannot run it."""
+    if config.engine == "auto":
+        return "fused" if has_jax_env(config) else "host"
+    if config.engine not in supported_engines(config):
+        raise ConfigError(f"{config.env_id} has no {config.engine} engine; engines for it: "
+                          f"{', '.join(supported_engines(config))} (or auto)")
+    return config.engine
+
+
+def uses_jax_env(config: Config, engine: str) -> bool:
+    """The fused engine needs the JAX env; the host engine takes envpool's where it has
+    the env (CartPole, Acrobot) and the JAX env otherwise (MinAtar)."""
+    return engine == "fused" or not has_envpool_env(config)
+
+
+def make_engine(config: Config, seeds, segment: int = 0, sharding=None, **options):
+    """The engine for `config` (see `resolve_engine`). `options` go to the engine:
+    host: overlap, timer, jax_env; fused: chunk_seconds."""
+    engine = resolve_engine(config)
+    if engine == "fused":
+        from purejaxdqn.engines.fused import FusedEngine
+
+        return FusedEngine(config, seeds, segment, sharding, **options)
+    from purejaxdqn.engines.host import HostEngine
+
+    options.setdefault("jax_env", uses_jax_env(config, "host"))
+    return HostEngine(config, seeds, segment, sharding, **options)

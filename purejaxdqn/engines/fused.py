@@ -1,0 +1,184 @@
+"""The fused engine: act -> env -> store -> learn, K env iterations per device call.
+
+One jitted, donated function runs up to `K` env iterations under `lax.scan`: the
+same `act`, `learn` and due-rule (agent.py) the host engine calls once per
+iteration, and the JAX env's `step` (jax_envs.py) in place of envpool, all
+vmapped over the seed axis. The host only sees chunk boundaries: logs,
+evaluations, checkpoints and Ctrl-C happen between chunks.
+
+`K` is a compile-time bound; how many iterations a call runs is an argument (the
+iterations past it are skipped by `lax.cond`), so the loop's log/eval/checkpoint
+step counts land exactly where the host engine puts them, a chunk takes about
+`chunk_seconds` (measured, adapted), and none of this recompiles. Results do not
+depend on where the chunks are cut: every iteration runs the same compiled body.
+
+The env state (RNG included) is a pytree in the carry: a checkpoint saves it and a
+resume continues bit-exactly, with no actions replayed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, NamedTuple
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from purejaxdqn.agent import AgentState, make_agent, make_due_mask
+from purejaxdqn.config import Config
+from purejaxdqn.engines.host import Advanced
+from purejaxdqn.envs import EnvStep, env_seed
+from purejaxdqn.evaluation import evaluate_jax
+from purejaxdqn.jax_envs import JaxEnvState, env_key, make_jax_env
+
+MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
+
+
+@flax.struct.dataclass
+class FusedCarry:
+    agent: AgentState  # [S, ...]
+    env: JaxEnvState  # [S, ...]
+    last: EnvStep  # [S, N, ...]: the step `act` consumes next
+    iteration: jax.Array  # () int32, env iterations so far
+
+
+class _Chunk(NamedTuple):
+    episode_return: jax.Array  # [K, S, N], NaN where no game ended
+    episode_length: jax.Array  # [K, S, N]
+    learned: jax.Array  # [K] bool, whether any seed learned in that iteration
+
+
+class FusedEngine:
+    name = "fused"
+
+    def __init__(self, config: Config, seeds, segment: int = 0, sharding=None,
+                 chunk_seconds: float = 1.0, max_chunk: int = MAX_CHUNK):
+        self.config, self.seeds = config, tuple(seeds)
+        self.env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in self.seeds]
+        self.env = make_jax_env(config, config.num_envs, config.max_episode_steps)
+        self.spec = self.env.spec
+        self.agent = make_agent(config, self.spec, sharding)
+        self.jax_env = True
+        self.action_log: list = []
+        self._chunk_seconds = chunk_seconds
+        # a fixed chunk if the config sets one, else adapted under MAX_CHUNK
+        self._fixed = config.chunk_iterations > 0
+        self._max_chunk = max_chunk = config.chunk_iterations or max_chunk
+        self._iterations_per_s = None  # measured, to size the next chunk
+        self._learned = False
+        self._evaluate = None
+        self._metrics_shape = None
+        placed = {} if sharding is None else {"in_shardings": sharding,
+                                              "out_shardings": sharding}
+        self._reset = jax.jit(jax.vmap(self.env.reset), **placed)
+        self._run = jax.jit(self._make_chunk(max_chunk), donate_argnums=0)
+
+    def _make_chunk(self, max_iterations: int) -> Callable:
+        config, fns = self.config, self.agent.fns
+        n = config.num_envs
+        due_mask = make_due_mask(config)
+        act = jax.vmap(fns.act)
+        env_step = jax.vmap(self.env.step)
+        learn, learn_masked = jax.vmap(fns.learn), jax.vmap(fns.learn_masked)
+        by_episodes = config.update_trigger == "episodes"
+
+        def iteration(carry: FusedCarry, metrics: dict, learning_starts):
+            it = carry.iteration + 1
+            steps = carry.agent.learner.steps[0]  # before this iteration, all seeds equal
+            due = due_mask(jnp, it, steps, learning_starts,
+                           carry.last.terminated | carry.last.truncated)
+            agent, actions = act(carry.agent, carry.last)
+            env, last = env_step(carry.env, actions)
+            # The step rule is all seeds or none: plain `learn`. Only the episode rule
+            # needs the masked one (a select over the whole state, replay included).
+            learn_due = (lambda a: learn_masked(a, due)) if by_episodes else learn
+            agent, metrics = jax.lax.cond(jnp.any(due), learn_due, lambda a: (a, metrics), agent)
+            new = FusedCarry(agent=agent, env=env, last=last, iteration=it)
+            return new, metrics, jnp.any(due)
+
+        def chunk(carry: FusedCarry, metrics: dict, count, learning_starts):
+            # A while loop with a dynamic trip count rather than a scan whose surplus
+            # iterations are skipped by lax.cond: a cond over the carry copies the replay
+            # (40 MB for MinAtar) on each iteration on XLA:CPU.
+            shape = (max_iterations,) + carry.last.episode_return.shape
+            outputs = _Chunk(jnp.full(shape, jnp.nan, jnp.float32),
+                             jnp.zeros(shape, jnp.int32), jnp.zeros(max_iterations, bool))
+
+            def body(index, inner):
+                carry, metrics, outputs = inner
+                carry, metrics, learned = iteration(carry, metrics, learning_starts)
+                put = lambda buf, x: jax.lax.dynamic_update_index_in_dim(  # noqa: E731
+                    buf, x.astype(buf.dtype), index, 0)
+                outputs = _Chunk(put(outputs.episode_return, carry.last.episode_return),
+                                 put(outputs.episode_length, carry.last.episode_length),
+                                 put(outputs.learned, learned))
+                return carry, metrics, outputs
+
+            return jax.lax.fori_loop(0, count, body, (carry, metrics, outputs))
+
+        return chunk
+
+    # --- state --------------------------------------------------------------------
+    def start(self, keys: jax.Array) -> FusedCarry:
+        agent = self.agent.init(keys)
+        env, last = self._reset(jnp.stack([env_key(s) for s in self.env_seeds]))
+        last = last._replace(episode_length=last.episode_length.astype(jnp.int32))
+        self._metrics = self._zero_metrics(agent)
+        return FusedCarry(agent=agent, env=env, last=last, iteration=jnp.zeros((), jnp.int32))
+
+    def _zero_metrics(self, agent: AgentState) -> dict:
+        shapes = jax.eval_shape(jax.vmap(self.agent.fns.learn), agent)[1]
+        return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+    def checkpoint_extras(self, carry: FusedCarry) -> tuple[Any, np.ndarray]:
+        return {"env": carry.env, "last": carry.last}, \
+            np.zeros((0, len(self.seeds), self.config.num_envs), np.uint8)
+
+    def restore(self, carry: FusedCarry, agent: AgentState, extras: Any, actions: np.ndarray,
+                iteration: int, exact: bool) -> FusedCarry:
+        """exact: the saved env state and pending step (bit-exact); else the fresh envs of
+        `start` (new env seeds, see envs.env_seed), whose first step is a reset."""
+        env, last = (extras["env"], extras["last"]) if exact else (carry.env, carry.last)
+        return FusedCarry(agent=agent, env=env, last=last,
+                          iteration=jnp.asarray(iteration, jnp.int32))
+
+    # --- the loop body --------------------------------------------------------------
+    def advance(self, carry: FusedCarry, until_steps: int, learning_starts: int,
+                stop: Callable[[], bool]) -> tuple[FusedCarry, Advanced]:
+        """One device call: up to `until_steps`, at most about `chunk_seconds` of work."""
+        n = self.config.num_envs
+        steps = int(carry.agent.learner.steps[0])
+        wanted = -(-(until_steps - steps) // n)  # iterations to reach until_steps
+        count = min(wanted, self._max_chunk)
+        if self._iterations_per_s is not None and not self._fixed:
+            count = min(count, max(1, int(self._iterations_per_s * self._chunk_seconds)))
+        if count <= 0 or stop():
+            return carry, Advanced(steps, [], None, None)
+        t0 = time.perf_counter()
+        carry, self._metrics, chunk = self._run(carry, self._metrics, jnp.int32(count),
+                                                jnp.int32(learning_starts))
+        returns, lengths, learned = jax.device_get(
+            (chunk.episode_return[:count], chunk.episode_length[:count], chunk.learned[:count]))
+        elapsed = time.perf_counter() - t0
+        if count >= 16:  # small calls are dominated by dispatch: not a speed sample
+            self._iterations_per_s = count / max(elapsed, 1e-6)
+        episodes = [(k, steps + (i + 1) * n, float(returns[i, k, j]), int(lengths[i, k, j]))
+                    for i, k, j in zip(*np.nonzero(~np.isnan(returns)))]
+        first_learn = None
+        if learned.any() and not self._learned:
+            self._learned = True
+            first = int(np.argmax(learned))
+            first_learn = (t0 + elapsed * first / count, steps + first * n)
+        metrics = self._metrics if learned.any() or self._learned else None
+        return carry, Advanced(steps + count * n, episodes, metrics, first_learn)
+
+    # --- evaluation ---------------------------------------------------------------
+    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
+        if self._evaluate is None:
+            self._evaluate = evaluate_jax(self.config, self.agent.network)
+        return self._evaluate(params, key, first_env_seed)
+
+    def close(self) -> None:
+        pass

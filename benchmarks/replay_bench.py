@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
 import time
+import types
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.replay import Timestep, make_replay, state_bytes
+from purejaxdqn import replay as replay_lib
+from purejaxdqn.replay import Timestep
 
 NUM_ENVS, FRAME, BATCH = 8, (84, 84), 32
 
@@ -69,6 +72,15 @@ def timesteps(count: int, seed: int = 0) -> list[Timestep]:
     return out
 
 
+def jitted(params: replay_lib.ReplayParams) -> types.SimpleNamespace:
+    """add / sample / update_priorities jitted on their own, as a caller outside a
+    larger jit would (state donated where it is replaced)."""
+    return types.SimpleNamespace(
+        add=jax.jit(functools.partial(replay_lib.add, params), donate_argnums=0),
+        sample=jax.jit(functools.partial(replay_lib.sample, params)),
+        update_priorities=jax.jit(functools.partial(replay_lib.update_priorities, params), donate_argnums=0))
+
+
 def summarize(seconds: list[float]) -> dict:
     us = np.asarray(seconds) * 1e6
     return {
@@ -81,12 +93,13 @@ def summarize(seconds: list[float]) -> dict:
 
 
 def bench(total: int, prioritized: bool, calls: int, fill: int) -> dict:
-    replay = make_replay(total // NUM_ENVS, NUM_ENVS, BATCH, prioritized=prioritized)
+    params = replay_lib.ReplayParams(total // NUM_ENVS, NUM_ENVS, BATCH, prioritized=prioritized)
+    replay = jitted(params)
     inputs = timesteps(16)
-    nbytes = state_bytes(replay, inputs[0])
+    nbytes = replay_lib.state_bytes(params, inputs[0])
 
     t0 = time.perf_counter()
-    state = jax.block_until_ready(replay.init(inputs[0]))
+    state = jax.block_until_ready(replay_lib.init(params, inputs[0]))
     init_s = time.perf_counter() - t0
     for i in range(fill):  # also compiles add
         state = replay.add(state, inputs[i % len(inputs)])

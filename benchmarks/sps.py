@@ -309,7 +309,7 @@ def bare_update(config, spec, agent, state, reps: int, rep_s: float) -> dict:
 
     update = make_update(config, agent.network, make_optimizer(config),
                          make_target_update(config))
-    replay = replay_lib.make_replay(
+    replay_params = replay_lib.ReplayParams(
         capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,
         batch_size=config.batch_size, frame_stack=spec.frame_stack, n_step=config.n_step,
         gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
@@ -318,7 +318,7 @@ def bare_update(config, spec, agent, state, reps: int, rep_s: float) -> dict:
     @functools.partial(jax.jit, donate_argnums=0)
     def step(learner, buffer):
         key, sample_key = jax.random.split(learner.key)
-        batch = replay.sample_fn(buffer, sample_key)
+        batch = replay_lib.sample(replay_params, buffer, sample_key)
         learner, metrics = update(learner.replace(key=key), batch)
         return learner, metrics["loss"]
 

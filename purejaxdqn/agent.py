@@ -38,7 +38,7 @@ from purejaxdqn.observations import make_obs_transform
 from purejaxdqn.optimizers import make_optimizer
 from purejaxdqn.target_updates import make_target_update
 
-_FLAGS = ("terminated", "truncated", "life_lost", "first", "reset")
+_FLAGS = replay_lib.FLAGS
 
 
 @flax.struct.dataclass
@@ -153,7 +153,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
                           f"observations, got shape {spec.obs_shape}")
     update = make_update(config, network, optimizer, make_target_update(config), augmentation)
     exploration = make_exploration(config)
-    replay = replay_lib.make_replay(
+    replay_params = replay_lib.ReplayParams(
         capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,
         batch_size=config.batch_size, frame_stack=spec.frame_stack, n_step=config.n_step,
         gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
@@ -171,7 +171,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
             reward=jnp.zeros(config.num_envs, jnp.float32),
             **{f: jnp.zeros(config.num_envs, bool) for f in _FLAGS})
         return AgentState(learner=init_train_state(key, network, optimizer, example_obs),
-                          replay=replay.init(example))
+                          replay=replay_lib.init(replay_params, example))
 
     def act(state: AgentState, inp: StepInput) -> tuple[AgentState, jax.Array]:
         if transform is not None:
@@ -191,12 +191,11 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         reward = reward * config.reward_scale
         timestep = replay_lib.Timestep(
             obs=inp.frame, action=actions, reward=reward.astype(jnp.float32),
-            terminated=inp.terminated, truncated=inp.truncated, life_lost=inp.life_lost,
-            first=inp.first, reset=inp.reset)
+            **{f: getattr(inp, f) for f in _FLAGS})
         new_state = AgentState(
             learner=learner.replace(key=key, steps=learner.steps + config.num_envs,
                                     episodes=episodes, target_params=target_params),
-            replay=replay.add_fn(state.replay, timestep))
+            replay=replay_lib.add(replay_params, state.replay, timestep))
         return new_state, actions
 
     def per_beta(steps):
@@ -205,11 +204,11 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
 
     def one_update(state: AgentState):
         key, sample_key = jax.random.split(state.learner.key)
-        batch = replay.sample_fn(state.replay, sample_key, per_beta(state.learner.steps))
+        batch = replay_lib.sample(replay_params, state.replay, sample_key, per_beta(state.learner.steps))
         learner, metrics = update(state.learner.replace(key=key), batch)
         buffer = state.replay
         if config.replay == "prioritized":
-            buffer = replay.update_priorities_fn(buffer, batch.index, metrics["td_abs"])
+            buffer = replay_lib.update_priorities(replay_params, buffer, batch.index, metrics["td_abs"])
         del metrics["td_abs"]
         return AgentState(learner=learner, replay=buffer), metrics
 

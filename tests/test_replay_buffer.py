@@ -1,11 +1,13 @@
-"""Tests for purejaxdqn.replay against a naive reference that keeps every
-env's whole history and rebuilds stacks with an envpool-style deque."""
+"""Tests for purejaxdqn.replay's buffer API against a naive reference that keeps
+every env's whole history and rebuilds stacks with an envpool-style deque
+(tests/replay_reference.py)."""
 
 from __future__ import annotations
 
-import collections
 import functools
+from typing import Callable, NamedTuple
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,129 +15,40 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from purejaxdqn.replay import Timestep, _descend, make_replay, state_bytes
-
-# --- stream of env iterations with unique frame ids ----------------------------
-
-
-def _encode(ids: np.ndarray, frame_stack: int) -> np.ndarray:
-    """Pixel-like uint8 [2,2] frames for stacked tests, float32 [3] vectors otherwise."""
-    if frame_stack > 1:
-        return ids[:, None].astype(np.uint32).view(np.uint8).reshape(-1, 2, 2)
-    return np.stack([ids, ids * 0.5, -ids], axis=1).astype(np.float32)
-
-
-def _decode(obs: np.ndarray, frame_stack: int) -> np.ndarray:
-    """Frame ids: [B, S] for stacked obs, [B] for vector obs."""
-    obs = np.asarray(obs)
-    if frame_stack > 1:
-        flat = obs.reshape(*obs.shape[:-2], 4).astype(np.int64)
-        return flat @ (256 ** np.arange(4))
-    return obs[..., 0].astype(np.int64)
-
-
-class Stream:
-    """Random episodes for N envs: terminations, truncations, life losses,
-    envpool auto-resets (reset=first=True, reward 0) and envpool
-    ``episodic_life``-style life losses (terminated=True, then the game goes on
-    with the stack kept)."""
-
-    def __init__(self, num_envs, frame_stack, seed, p_term, p_trunc, p_life, p_continue,
-                 p_restart=0.0):
-        self.n, self.s = num_envs, frame_stack
-        self.rng = np.random.default_rng(seed)
-        self.p = (p_term, p_trunc, p_life, p_continue)
-        self.p_restart = p_restart  # a reset mid-game: fresh envs after a non-exact resume
-        self.t = 0
-        self.ended = np.zeros(num_envs, bool)  # previous step ended the episode: auto-reset next
-        self.go_on = np.zeros(num_envs, bool)  # ...unless it was an episodic-life loss
-
-    def next(self) -> dict[str, np.ndarray]:
-        n, rng = self.n, self.rng
-        p_term, p_trunc, p_life, p_continue = self.p
-        ids = self.t * n + np.arange(n) + 1
-        if self.t == 0:
-            first, reset = np.ones(n, bool), np.zeros(n, bool)
-        else:
-            reset = self.ended & ~self.go_on
-            if self.p_restart:
-                reset = reset | (rng.random(n) < self.p_restart)
-            first = reset.copy()
-        terminated = (rng.random(n) < p_term) & ~reset
-        truncated = (rng.random(n) < p_trunc) & ~reset
-        life_lost = ((rng.random(n) < p_life) | (terminated & (rng.random(n) < 0.5))) & ~reset
-        reward = np.where(reset | (self.t == 0), 0.0, rng.integers(-2, 3, n)).astype(np.float32)
-        self.ended = terminated | truncated
-        self.go_on = terminated & ~truncated & life_lost & (rng.random(n) < p_continue)
-        self.t += 1
-        return dict(
-            ids=ids,
-            obs=_encode(ids, self.s),
-            action=rng.integers(0, 6, n).astype(np.int32),
-            reward=reward,
-            terminated=terminated,
-            truncated=truncated,
-            life_lost=life_lost,
-            first=first,
-            reset=reset,
-        )
-
-
-def _timestep(step: dict) -> Timestep:
-    return Timestep(**{k: v for k, v in step.items() if k != "ids"})
-
-
-# --- naive reference ----------------------------------------------------------------
-
-
-class Reference:
-    """Keeps every timestep; valid transitions computed by the rules, from scratch."""
-
-    def __init__(self, capacity, num_envs, frame_stack, n_step, gamma, life_loss_terminal):
-        self.c, self.n_envs, self.s, self.n = capacity, num_envs, frame_stack, n_step
-        self.gamma, self.llt = gamma, life_loss_terminal
-        self.hist = [[] for _ in range(num_envs)]  # per env: list of (step fields, stack ids, stack times)
-        self.deques = [collections.deque(maxlen=frame_stack) for _ in range(num_envs)]
-
-    def add(self, step: dict) -> None:
-        for e in range(self.n_envs):
-            d, t = self.deques[e], len(self.hist[e])
-            if step["first"][e]:
-                d.clear()
-                d.extend([(int(step["ids"][e]), t)] * self.s)
-            else:
-                d.append((int(step["ids"][e]), t))
-            self.hist[e].append(({k: v[e] for k, v in step.items()}, tuple(i for i, _ in d), min(t for _, t in d)))
-
-    def valid(self) -> dict[int, tuple]:
-        """{flat leaf index: (obs ids, action, R, discount, next obs ids)}."""
-        out = {}
-        for e, h in enumerate(self.hist):
-            T = len(h)
-            lo = T - min(T, self.c)  # oldest time still in the ring
-            for j in range(lo, T - self.n):
-                if h[j + 1][0]["reset"] or h[j][2] < lo:
-                    continue
-                R, disc = 0.0, None
-                for m in range(1, self.n + 1):
-                    f = h[j + m][0]
-                    R += self.gamma ** (m - 1) * float(f["reward"])
-                    if f["terminated"] or (self.llt and f["life_lost"]):
-                        disc = 0.0
-                    elif f["truncated"] or m == self.n or h[j + m + 1][0]["reset"]:
-                        disc = self.gamma**m
-                    if disc is not None:
-                        break
-                out[(j % self.c) * self.n_envs + e] = (h[j][1], int(h[j][0]["action"]), R, disc, h[j + m][1])
-        return out
-
+from purejaxdqn import replay as replay_lib
+from purejaxdqn.replay import ReplayParams, Timestep, state_bytes
+from replay_reference import Reference, Stream
+from replay_reference import decode as _decode
+from replay_reference import encode as _encode
+from replay_reference import timestep as _timestep
 
 # --- helpers ---------------------------------------------------------------------------
 
 
+class _Jitted(NamedTuple):
+    """The buffer functions bound to ``params``, jitted as a caller outside a larger
+    jit would (state donated where it is replaced); ``sample_fn`` un-jitted."""
+
+    params: ReplayParams
+    init: Callable
+    add: Callable
+    sample: Callable
+    update_priorities: Callable
+    sample_fn: Callable
+
+
+def _jitted(params: ReplayParams) -> _Jitted:
+    bound = lambda fn: functools.partial(fn, params)  # noqa: E731
+    return _Jitted(params, bound(replay_lib.init),
+                   jax.jit(bound(replay_lib.add), donate_argnums=0),
+                   jax.jit(bound(replay_lib.sample)),
+                   jax.jit(bound(replay_lib.update_priorities), donate_argnums=0),
+                   bound(replay_lib.sample))
+
+
 @functools.lru_cache(maxsize=None)
 def _replay(capacity, num_envs, batch_size, frame_stack, n_step, life_loss_terminal=True, prioritized=False):
-    return make_replay(
+    return _jitted(ReplayParams(
         capacity,
         num_envs,
         batch_size,
@@ -144,7 +57,7 @@ def _replay(capacity, num_envs, batch_size, frame_stack, n_step, life_loss_termi
         gamma=0.9,
         life_loss_terminal=life_loss_terminal,
         prioritized=prioritized,
-    )
+    ))
 
 
 @functools.lru_cache(maxsize=None)
@@ -253,7 +166,7 @@ def test_n_step_window_before_a_restart_by_hand():
     """One env, n = 3, gamma 0.9, vector obs; slots 0..6 with a restart at slot 3
     (reset, no terminal before it). The window from slot 1 must be the 1-step
     transition to slot 2: R = r2 = 2, discount 0.9, next obs id 3 (slot 2's)."""
-    replay = make_replay(8, 1, 64, frame_stack=1, n_step=3, gamma=0.9)
+    replay = _jitted(ReplayParams(8, 1, 64, frame_stack=1, n_step=3, gamma=0.9))
     f = np.zeros(1, bool)
     state = None
     for t, (r, reset) in enumerate([(0, True), (1, False), (2, False), (0, True),
@@ -281,11 +194,11 @@ def test_n_step_window_before_a_restart_by_hand():
 
 
 def test_atari_million_fits_in_7_2_gb():
-    replay = make_replay(125_000, 8, 32)
+    params = ReplayParams(125_000, 8, 32)
     example = jax.ShapeDtypeStruct((8, 84, 84), jnp.uint8)
-    shapes = jax.eval_shape(replay.init, example)
+    shapes = jax.eval_shape(functools.partial(replay_lib.init, params), example)
     frames = shapes.frames.size * shapes.frames.dtype.itemsize
-    total = state_bytes(replay, example)
+    total = state_bytes(params, example)
     assert frames >= 7.056e9
     assert frames <= total <= 7.2e9
 
@@ -341,7 +254,7 @@ def test_composes_inside_jit_and_scan():
 
 def test_rejects_capacity_too_small_for_stack_and_n_step():
     with pytest.raises(ValueError):
-        make_replay(4, 2, 8, frame_stack=4, n_step=1)
+        ReplayParams(4, 2, 8, frame_stack=4, n_step=1)
 
 
 # --- empty buffer ---------------------------------------------------------------------
@@ -358,21 +271,6 @@ def test_sampling_an_empty_buffer_returns_zero_weights(prioritized):
         np.testing.assert_array_equal(batch.weight, 0.0)
         assert np.all((batch.index >= 0) & (batch.index < 16))
         state = _fill(replay, state, stream, 1)
-
-
-def test_descent_never_enters_zero_mass():
-    """Float rounding can put u at or past a subtree's mass; the descent must
-    still end on a leaf with mass."""
-    leaves = np.array([0, 1e-3, 0, 2.5, 0, 0, 3.7, 0], np.float32)
-    tree = np.zeros(16, np.float32)
-    tree[8:] = leaves
-    for i in range(7, 0, -1):
-        tree[i] = tree[2 * i] + tree[2 * i + 1]
-    total = tree[1]
-    u = np.array([0.0, 1e-3, 2.501e-3, total, np.nextafter(total, np.float32(np.inf)), total * 1.01], np.float32)
-    leaf = np.asarray(_descend(jnp.asarray(tree), jnp.asarray(u), 3))
-    assert np.all(leaves[leaf] > 0), leaf
-    np.testing.assert_array_equal(leaf[:3], [1, 3, 3])
 
 
 # --- sampling distributions --------------------------------------------------------------
@@ -462,3 +360,18 @@ def test_prioritized_matches_reference_across_wraparounds():
         _check_batch(batch, ref.valid(), 4)
         state = replay.update_priorities(state, batch.index, jnp.asarray(rng.uniform(0, 2, 32), jnp.float32))
         _check_tree(state, ref.valid(), uniform=False)
+
+
+# --- records ---------------------------------------------------------------------------
+
+
+def test_flags_are_named_once_and_the_checkpoint_fields_stay():
+    """Timestep and the ring's storage take the step flags from StepFlags; a
+    checkpoint saves ReplayState field by field, so its names must not move."""
+    flags = ("terminated", "truncated", "life_lost", "first", "reset")
+    assert replay_lib.FLAGS == replay_lib.StepFlags._fields == flags
+    assert Timestep._fields == ("obs", "action", "reward", *flags)
+    state = replay_lib.init(ReplayParams(8, 2, 4), jax.ShapeDtypeStruct((2, 3), jnp.float32))
+    assert tuple(flax.serialization.to_state_dict(state)) == (
+        "frames", "action", "reward", *flags, "tree", "max_priority", "num_valid", "write_index", "count")
+    assert all(getattr(state, f).dtype == jnp.bool_ and getattr(state, f).shape == (8, 2) for f in flags)

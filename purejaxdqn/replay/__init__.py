@@ -1,0 +1,29 @@
+"""Accelerator-resident, frame-deduplicated ring replay as pure functions.
+
+    sum_tree.py  the sum tree: init, set leaves, stratified descent
+    frames.py    the frame ring: one frame per slot, stack rebuild, validity
+    nstep.py     n-step returns and discounts
+    buffer.py    the API: init / add / sample / update_priorities(params, ...)
+
+    params = ReplayParams(capacity_per_env, num_envs, batch_size, ...)
+    state = init(params, example_timestep)
+    state = jax.jit(functools.partial(add, params), donate_argnums=0)(state, timestep)
+    batch = sample(params, state, key, beta)        # inside the caller's jit
+"""
+
+from purejaxdqn.replay.buffer import (
+    FLAGS,
+    Batch,
+    ReplayParams,
+    ReplayState,
+    StepFlags,
+    Timestep,
+    add,
+    init,
+    sample,
+    state_bytes,
+    update_priorities,
+)
+
+__all__ = ["FLAGS", "Batch", "ReplayParams", "ReplayState", "StepFlags", "Timestep", "add", "init",
+           "sample", "state_bytes", "update_priorities"]

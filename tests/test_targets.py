@@ -1,7 +1,12 @@
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.targets import double_q_target, q_learning_target
+from purejaxdqn import targets
+
+# The rules are unbatched (one transition, rlax style); the learner vmaps them.
+q_learning_target = jax.vmap(targets.q_learning_target)
+double_q_target = jax.vmap(targets.double_q_target)
 
 GAMMA = 0.99
 # Four transitions: ordinary, terminal (discount 0), truncated (still bootstraps,

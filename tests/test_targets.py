@@ -1,6 +1,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from purejaxdqn import targets
 
@@ -37,3 +38,10 @@ def test_n_step_target_takes_precomputed_return():
     expected = 1.0 + 0.9801 * 2.0 + GAMMA**3 * 4.0
     np.testing.assert_allclose(q_learning_target(reward, discount, jnp.array([[4.0, -4.0]])),
                                [expected], rtol=1e-6)
+
+
+def test_rules_check_they_get_one_transition():
+    with pytest.raises(AssertionError):  # chex: a batch must go through vmap
+        targets.q_learning_target(REWARD, DISCOUNT, Q_NEXT_TARGET)
+    with pytest.raises(AssertionError):
+        targets.double_q_target(REWARD, DISCOUNT, Q_NEXT_TARGET, Q_NEXT_ONLINE)

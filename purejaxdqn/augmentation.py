@@ -11,6 +11,9 @@ An augmentation is `apply(key, obs) -> obs` on a batch of stacked frames
 * intensity (Dopamine's DrQ also applies it, after the shift; Schwarzer et
   al. 2020): obs * (1 + scale * clip(n_b, -2, 2)), n_b ~ N(0, 1) per sample.
   The result is float32 on the 0..255 scale, which the Nature torso accepts.
+
+`AUGMENTATIONS` maps a name (Config.augmentation) to a function Config ->
+Augmentation, or None for no augmentation.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
-
-CHOICES = ("none", "shift", "shift_intensity")
+from purejaxdqn.registry import Registry
 
 
 class Augmentation(NamedTuple):
@@ -51,16 +53,21 @@ def intensity(key: jax.Array, obs: jax.Array, scale: float = 0.05) -> jax.Array:
     return obs.astype(jnp.float32) * (1.0 + scale * noise)
 
 
-def make_augmentation(config: Config) -> Augmentation | None:
-    """None when config.augmentation is "none": the update then uses the batch as sampled."""
-    if config.augmentation == "none":
-        return None
-    pad = config.augment_pad
-    if config.augmentation == "shift":
-        return Augmentation(apply=lambda key, obs: random_shift(key, obs, pad))
+AUGMENTATIONS: Registry[Callable[[Config], Augmentation | None]] = Registry("augmentation")
+AUGMENTATIONS.register("none", lambda config: None)
+AUGMENTATIONS.register("shift", lambda config: Augmentation(
+    apply=lambda key, obs: random_shift(key, obs, config.augment_pad)))
 
+
+@AUGMENTATIONS.register("shift_intensity")
+def _shift_intensity(config: Config) -> Augmentation:
     def shift_then_intensity(key, obs):
         shift_key, intensity_key = jax.random.split(key)
-        return intensity(intensity_key, random_shift(shift_key, obs, pad))
+        return intensity(intensity_key, random_shift(shift_key, obs, config.augment_pad))
 
     return Augmentation(apply=shift_then_intensity)
+
+
+def make_augmentation(config: Config) -> Augmentation | None:
+    """None when config.augmentation is "none": the update then uses the batch as sampled."""
+    return AUGMENTATIONS.get(config.augmentation)(config)

@@ -202,6 +202,9 @@ def _print_presets() -> None:
             changed = {k: v for k, v in preset.to_dict().items()
                        if v != getattr(Config(), k)}
             print(f"{name}: {json.dumps(changed) if changed else '(Nature DQN defaults)'}")
+        print("\nchoices (the components' registered names):")
+        for name, choices in FIELD_CHOICES.items():
+            print(f"  --{name.replace('_', '-')}: {', '.join(choices)}")
         sys.stdout.flush()
     except BrokenPipeError:  # `purejaxdqn presets | head`: the reader left, stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -8,7 +8,10 @@ not in frames as the paper's table says. Presets are named `Config` instances.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import importlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -142,7 +145,7 @@ class Config:
     def validate(self) -> "Config":
         """Raise ConfigError naming the first impossible value; return self if fine."""
         for name, choices in FIELD_CHOICES.items():
-            _check_choice(name, getattr(self, name), choices)
+            check_choice(name, getattr(self, name), choices)
         if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
             raise ConfigError(f"frame_size must be two positive sizes, got {self.frame_size}")
         if self.obs_crop_rows and not (len(self.obs_crop_rows) == 2 and
@@ -250,21 +253,42 @@ class Config:
         return self
 
 
+class _FieldChoices(Mapping):
+    """field -> allowed values. A "module:TABLE" source is a component registry
+    (registry.Registry), read when asked: those modules import this one, so it cannot
+    import them, and a component registered later (from outside the package) counts."""
+
+    def __init__(self, sources: dict[str, str | tuple[str, ...]]):
+        self._sources = sources
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        source = self._sources[name]
+        if isinstance(source, tuple):
+            return source
+        module, table = source.split(":")
+        return getattr(importlib.import_module(module), table).names()
+
+    def __iter__(self):
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+
 # Allowed values of the string fields (validate checks them; --help lists them).
-FIELD_CHOICES: dict[str, tuple[str, ...]] = {
-    "target": ("q_learning", "double"),
-    "loss": ("huber", "mse"),
-    "optimizer": ("nature_rmsprop", "adam", "torch_rmsprop"),
-    "torso": ("auto", "nature_cnn", "mlp", "two_conv", "minatar_cnn"),
-    "target_update": ("hard", "soft", "hard_episodes"),
-    "epsilon_schedule": ("linear", "exponential", "multiplicative", "episode_linear",
-                         "episode_exponential"),
+FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices({
+    "target": "purejaxdqn.targets:TARGETS",
+    "loss": "purejaxdqn.losses:LOSSES",
+    "optimizer": "purejaxdqn.optimizers:OPTIMIZERS",
+    "torso": "purejaxdqn.networks:TORSOS",
+    "target_update": "purejaxdqn.target_updates:TARGET_UPDATES",
+    "epsilon_schedule": "purejaxdqn.exploration:SCHEDULES",
     "update_trigger": ("steps", "episodes"),
-    "augmentation": ("none", "shift", "shift_intensity"),
+    "augmentation": "purejaxdqn.augmentation:AUGMENTATIONS",
     "obs_transform_on": ("device", "host"),
-    "replay": ("uniform", "prioritized"),
+    "replay": "purejaxdqn.sampling:SAMPLING",
     "engine": ("auto", "host", "fused"),
-}
+})
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
 MAX_REPLAY_CAPACITY = 2**24
@@ -356,9 +380,11 @@ FIELD_HELP: dict[str, str] = {
 }
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}{hint}")
 
 
 # --- presets ------------------------------------------------------------------

@@ -5,6 +5,7 @@ uniform-random warm-up. Episode schedules ("episode_linear",
 "episode_exponential") follow the number of finished episodes, as the users'
 LunarLander and SpaceInvaders notes do, and apply from the first step (their
 agents act with the schedule's epsilon from episode 0; warm-up only delays learning).
+`SCHEDULES` maps a name (Config.epsilon_schedule) to a function Config -> epsilon.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
+from purejaxdqn.registry import Registry
 
 
 class Exploration(NamedTuple):
@@ -24,7 +26,11 @@ class Exploration(NamedTuple):
 
 
 def linear_epsilon(step, start: float, end: float, decay_steps: int, offset: int):
-    """eps = start until `offset` (warm-up), then linear to `end` over `decay_steps`, then `end`."""
+    """eps = start until `offset` (warm-up), then linear to `end` over `decay_steps`, then `end`.
+
+    Not optax.linear_schedule: it computes (start - end)(1 - t/T) + end, which differs by
+    one float32 ulp on about half the steps, and holds `start` forever when T is 0.
+    """
     frac = jnp.clip((step - offset) / max(decay_steps, 1), 0.0, 1.0)
     return start + frac * (end - start)
 
@@ -72,31 +78,38 @@ def epsilon_greedy(key: jax.Array, q: jax.Array, epsilon: jax.Array) -> jax.Arra
     return jnp.where(explore, random_actions, jnp.argmax(q, axis=-1)).astype(jnp.int32)
 
 
-# Episode schedules: (config, finished episodes) -> epsilon.
-EPISODE_SCHEDULES = {
-    "episode_linear": lambda c, n: episode_linear_epsilon(
-        n, c.epsilon_start, c.epsilon_end, c.epsilon_decay_episodes),
-    "episode_exponential": lambda c, n: episode_exponential_epsilon(
-        n, c.epsilon_start, c.epsilon_end, c.epsilon_episode_decay),
-}
+SCHEDULES: Registry[Callable[[Config], Callable[..., jax.Array]]] = Registry("epsilon_schedule")
+
+
+def by_step(anneal: Callable[[Config, jax.Array], jax.Array]) -> Callable[[Config], Callable]:
+    """A SCHEDULES entry from `anneal(config, step) -> eps`: epsilon(step, episodes=0)
+    that ignores the episode count and is 1 during warm-up (uniform-random play
+    whatever epsilon_start is)."""
+    def build(config: Config):
+        def epsilon(step, episodes=0):
+            del episodes
+            return jnp.where(step < config.warmup_steps, 1.0, anneal(config, step))
+        return epsilon
+    return build
+
+
+def by_episode(anneal: Callable[[Config, jax.Array], jax.Array]) -> Callable[[Config], Callable]:
+    """A SCHEDULES entry from `anneal(config, finished episodes) -> eps`, used from step 0."""
+    return lambda config: lambda step, episodes=0: anneal(config, episodes)
+
+
+SCHEDULES.register("linear", by_step(lambda c, t: linear_epsilon(
+    t, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, c.warmup_steps)))
+SCHEDULES.register("exponential", by_step(lambda c, t: exponential_epsilon(
+    t, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, c.warmup_steps)))
+SCHEDULES.register("multiplicative", by_step(lambda c, t: multiplicative_epsilon(
+    t, c.epsilon_start, c.epsilon_end, c.epsilon_step_decay, c.warmup_steps)))
+SCHEDULES.register("episode_linear", by_episode(lambda c, n: episode_linear_epsilon(
+    n, c.epsilon_start, c.epsilon_end, c.epsilon_decay_episodes)))
+SCHEDULES.register("episode_exponential", by_episode(lambda c, n: episode_exponential_epsilon(
+    n, c.epsilon_start, c.epsilon_end, c.epsilon_episode_decay)))
 
 
 def make_exploration(config: Config) -> Exploration:
-    if config.epsilon_schedule in EPISODE_SCHEDULES:
-        by_episode = EPISODE_SCHEDULES[config.epsilon_schedule]
-        return Exploration(epsilon=lambda step, episodes=0: by_episode(config, episodes),
-                           select=jax.jit(epsilon_greedy))
-    if config.epsilon_schedule == "multiplicative":
-        def schedule(step, start, end, decay_steps, offset):
-            return multiplicative_epsilon(step, start, end, config.epsilon_step_decay, offset)
-    else:
-        schedule = linear_epsilon if config.epsilon_schedule == "linear" else exponential_epsilon
-
-    def epsilon(step, episodes=0):
-        del episodes  # step schedules ignore the episode count
-        # Warm-up is uniform-random play whatever epsilon_start is.
-        annealed = schedule(step, config.epsilon_start, config.epsilon_end,
-                            config.epsilon_decay_steps, config.warmup_steps)
-        return jnp.where(step < config.warmup_steps, 1.0, annealed)
-
-    return Exploration(epsilon=epsilon, select=jax.jit(epsilon_greedy))
+    return Exploration(epsilon=SCHEDULES.get(config.epsilon_schedule)(config),
+                       select=jax.jit(epsilon_greedy))

@@ -8,6 +8,7 @@ applies the configured target update.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, NamedTuple
 
 import flax
@@ -64,18 +65,23 @@ def td_errors(params, target_params, batch, apply: Callable, target_kind: str,
               target_is_online: bool = False) -> tuple:
     """delta = y - Q(s, a) with y from the frozen target params (no gradient through y).
 
+    y is the TD rule registered as `target_kind` (targets.TARGETS), vmapped over the
+    batch and given the arguments its signature names; Q_online(s', .) is computed
+    only for a rule that asks for `q_next_online`.
     `target_is_online`: the caller guarantees target_params == params (a hard copy
     after every update, as DrQ's target_update_period = 1), so Q(s', .) is computed
     once instead of twice; the result is the same.
     """
+    rule = targets.TARGETS.get(target_kind)
+    wanted = inspect.signature(rule).parameters
     q = apply(params, batch.obs)
     q_taken = jnp.take_along_axis(q, batch.action[:, None].astype(jnp.int32), axis=-1)[:, 0]
     q_next_target = apply(params if target_is_online else target_params, batch.next_obs)
-    if target_kind == "double":
+    inputs = {"reward": batch.reward, "discount": batch.discount, "q_next_target": q_next_target}
+    if "q_next_online" in wanted:
         q_next_online = q_next_target if target_is_online else apply(params, batch.next_obs)
-        y = targets.double_q_target(batch.reward, batch.discount, q_next_target, q_next_online)
-    else:
-        y = targets.q_learning_target(batch.reward, batch.discount, q_next_target)
+        inputs["q_next_online"] = q_next_online
+    y = jax.vmap(rule)(**{name: value for name, value in inputs.items() if name in wanted})
     return jax.lax.stop_gradient(y) - q_taken, q
 
 

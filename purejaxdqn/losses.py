@@ -4,12 +4,21 @@ Reduction: the **mean** over the batch, weighted by importance weights
 (all ones for uniform replay). A mean gives gradients 1/B of DeepMind's summed
 gradient; `optimizers.nature_rmsprop` compensates by using eps = 0.01 / B**2 so
 the update equals DeepMind's exactly (see its docstring).
+
+`LOSSES` maps a name (Config.loss) to an elementwise loss, delta -> loss(delta).
 """
+
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
+from purejaxdqn.registry import Registry
 
+LOSSES: Registry[Callable[[jax.Array], jax.Array]] = Registry("loss")
+
+
+@LOSSES.register("huber")
 def huber(delta: jax.Array, threshold: float = 1.0) -> jax.Array:
     """Elementwise: 0.5 d^2 if |d| <= k else k (|d| - 0.5 k).
 
@@ -20,14 +29,12 @@ def huber(delta: jax.Array, threshold: float = 1.0) -> jax.Array:
     return 0.5 * quadratic**2 + threshold * (abs_delta - quadratic)
 
 
+@LOSSES.register("mse")
 def squared(delta: jax.Array) -> jax.Array:
     """Elementwise 0.5 d^2 (gradient d, unclipped)."""
     return 0.5 * delta**2
 
 
-ELEMENTWISE = {"huber": huber, "mse": squared}
-
-
 def td_loss(delta: jax.Array, weight: jax.Array, kind: str = "huber") -> jax.Array:
-    """mean_i weight_i * loss(delta_i)."""
-    return jnp.mean(weight * ELEMENTWISE[kind](delta))
+    """mean_i weight_i * loss(delta_i), loss the one registered as `kind`."""
+    return jnp.mean(weight * LOSSES.get(kind)(delta))

@@ -2,6 +2,9 @@
 
 A network is a `Network(init, apply)` pair of pure functions:
 `params = init(key, example_obs)`, `q = apply(params, obs)` with q of shape (B, |A|).
+`TORSOS` maps a name (Config.torso) to a function (config, obs_shape, obs_dtype) ->
+torso module; `HEADS` maps a name ("dueling" when Config.dueling, else "plain") to a
+function (config, num_actions) -> head module.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
+from purejaxdqn.registry import Registry
+
+TORSOS: Registry[Callable[[Config, Sequence[int], Any], nn.Module]] = Registry("torso")
+HEADS: Registry[Callable[[Config, int], nn.Module]] = Registry("head")
 
 
 class Network(NamedTuple):
@@ -142,32 +149,39 @@ class QNetwork(nn.Module):
         return self.head(self.torso(obs))
 
 
-def resolve_torso(config: Config, obs_shape: Sequence[int]) -> str:
-    """'auto' means the Nature CNN for image stacks (C, H, W) at least 36 pixels wide (its
-    three VALID convolutions need that), the MinAtar CNN for smaller images (10x10), an
-    MLP for vectors."""
-    if config.torso != "auto":
-        return config.torso
+@TORSOS.register("auto")
+def _auto_torso(config: Config, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+    """The Nature CNN for image stacks (C, H, W) at least 36 pixels wide (its three VALID
+    convolutions need that), the MinAtar CNN for smaller images (10x10), an MLP for
+    vectors."""
     if len(obs_shape) != 3:
-        return "mlp"
-    return "nature_cnn" if min(obs_shape[1:]) >= 36 else "minatar_cnn"
+        kind = "mlp"
+    else:
+        kind = "nature_cnn" if min(obs_shape[1:]) >= 36 else "minatar_cnn"
+    return TORSOS.get(kind)(config, obs_shape, obs_dtype)
+
+
+TORSOS.register("nature_cnn", lambda config, obs_shape, obs_dtype: NatureTorso())
+
+
+@TORSOS.register("mlp")
+def _mlp_torso(config: Config, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+    scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
+    return MLPTorso(hidden=tuple(config.mlp_hidden), scale=scale)
+
+
+TORSOS.register("two_conv", lambda config, obs_shape, obs_dtype: TwoConvTorso())
+TORSOS.register("minatar_cnn", lambda config, obs_shape, obs_dtype: MinAtarTorso())
+HEADS.register("plain", lambda config, num_actions: QHead(num_actions, config.head_hidden))
+HEADS.register("dueling", lambda config, num_actions: DuelingHead(num_actions, config.head_hidden))
 
 
 def make_network(config: Config, num_actions: int, obs_shape: Sequence[int],
                  obs_dtype: Any = jnp.float32) -> Network:
     """Build the Q-network the config asks for, for observations of `obs_shape` (no batch)."""
-    kind = resolve_torso(config, obs_shape)
-    if kind == "nature_cnn":
-        torso = NatureTorso()
-    elif kind == "two_conv":
-        torso = TwoConvTorso()
-    elif kind == "minatar_cnn":
-        torso = MinAtarTorso()
-    else:
-        scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
-        torso = MLPTorso(hidden=tuple(config.mlp_hidden), scale=scale)
-    head_cls = DuelingHead if config.dueling else QHead
-    module = QNetwork(torso=torso, head=head_cls(num_actions=num_actions, hidden=config.head_hidden))
+    torso = TORSOS.get(config.torso)(config, obs_shape, obs_dtype)
+    head = HEADS.get("dueling" if config.dueling else "plain")(config, num_actions)
+    module = QNetwork(torso=torso, head=head)
     return Network(init=module.init, apply=module.apply)
 
 

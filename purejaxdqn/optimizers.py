@@ -1,8 +1,18 @@
-"""Optimizers built on optax."""
+"""Optimizers built on optax.
+
+Constructors take plain values, as optax's do; `OPTIMIZERS` maps a name
+(Config.optimizer) to a function Config -> optax.GradientTransformation that
+reads the constructor's values from the config.
+"""
+
+from typing import Callable
 
 import optax
 
 from purejaxdqn.config import Config
+from purejaxdqn.registry import Registry
+
+OPTIMIZERS: Registry[Callable[[Config], optax.GradientTransformation]] = Registry("optimizer")
 
 
 def nature_rmsprop(learning_rate: float = 2.5e-4, decay: float = 0.95,
@@ -41,11 +51,12 @@ def adam(learning_rate: float = 1e-4, eps: float = 1e-8) -> optax.GradientTransf
     return optax.adam(learning_rate, eps=eps)
 
 
+OPTIMIZERS.register("nature_rmsprop", lambda c: nature_rmsprop(
+    c.learning_rate, c.rmsprop_decay, c.rmsprop_min_sq_grad, c.batch_size))
+OPTIMIZERS.register("adam", lambda c: adam(c.learning_rate, c.adam_eps))
+OPTIMIZERS.register("torch_rmsprop", lambda c: torch_rmsprop(
+    c.learning_rate, c.rmsprop_decay, c.rmsprop_min_sq_grad))
+
+
 def make_optimizer(config: Config) -> optax.GradientTransformation:
-    if config.optimizer == "nature_rmsprop":
-        return nature_rmsprop(config.learning_rate, config.rmsprop_decay,
-                              config.rmsprop_min_sq_grad, config.batch_size)
-    if config.optimizer == "torch_rmsprop":
-        return torch_rmsprop(config.learning_rate, config.rmsprop_decay,
-                             config.rmsprop_min_sq_grad)
-    return adam(config.learning_rate, config.adam_eps)
+    return OPTIMIZERS.get(config.optimizer)(config)

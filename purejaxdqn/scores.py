@@ -35,8 +35,3 @@ def human_normalized(game: str, score: float, columns: str = "nature") -> float:
         return math.nan
     random, human = row[f"random_{columns}"], row[f"human_{columns}"]
     return (score - random) / (human - random)
-
-
-def nature_dqn_score(game: str) -> float:
-    row = table().get(_key(game))
-    return math.nan if row is None else row["dqn_nature"]

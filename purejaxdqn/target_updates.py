@@ -2,6 +2,7 @@
 
 Step-keyed rules act inside each gradient update (`apply`); episode-keyed rules
 act when training episodes finish (`on_episode`, called by the agent's `act`).
+`TARGET_UPDATES` maps a name (Config.target_update) to a function Config -> TargetUpdate.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from purejaxdqn.config import Config
+from purejaxdqn.registry import Registry
 
 
 class TargetUpdate(NamedTuple):
@@ -20,16 +23,18 @@ class TargetUpdate(NamedTuple):
     on_episode: Callable[[Any, Any, jax.Array, jax.Array], Any] = lambda o, t, before, after: t
 
 
+TARGET_UPDATES: Registry[Callable[[Config], TargetUpdate]] = Registry("target_update")
+
+
 def hard_update(online, target, step, period: int):
     """target <- online when step % period == 0, else unchanged (Nature: every 2,500 updates)."""
-    copy = (step % period) == 0
-    return jax.tree_util.tree_map(lambda o, t: jnp.where(copy, o, t), online, target)
+    return optax.periodic_update(online, target, step, period)
 
 
 def soft_update(online, target, step, tau: float):
     """Polyak averaging every step: target <- tau * online + (1 - tau) * target."""
     del step
-    return jax.tree_util.tree_map(lambda o, t: tau * o + (1.0 - tau) * t, online, target)
+    return optax.incremental_update(online, target, tau)
 
 
 def episode_hard_update(online, target, episodes_before, episodes_after, period: int):
@@ -39,12 +44,23 @@ def episode_hard_update(online, target, episodes_before, episodes_after, period:
     return jax.tree_util.tree_map(lambda o, t: jnp.where(copy, o, t), online, target)
 
 
-def make_target_update(config: Config) -> TargetUpdate:
-    if config.target_update == "hard_episodes":
-        period = config.target_update_episodes
-        return TargetUpdate(apply=lambda o, t, s: t,
-                            on_episode=lambda o, t, b, a: episode_hard_update(o, t, b, a, period))
-    if config.target_update == "hard":
-        period = config.target_update_period_updates
-        return TargetUpdate(apply=lambda o, t, s: hard_update(o, t, s, period))
+@TARGET_UPDATES.register("hard")
+def _hard(config: Config) -> TargetUpdate:
+    period = config.target_update_period_updates
+    return TargetUpdate(apply=lambda o, t, s: hard_update(o, t, s, period))
+
+
+@TARGET_UPDATES.register("soft")
+def _soft(config: Config) -> TargetUpdate:
     return TargetUpdate(apply=lambda o, t, s: soft_update(o, t, s, config.soft_tau))
+
+
+@TARGET_UPDATES.register("hard_episodes")
+def _hard_episodes(config: Config) -> TargetUpdate:
+    period = config.target_update_episodes
+    return TargetUpdate(apply=lambda o, t, s: t,
+                        on_episode=lambda o, t, b, a: episode_hard_update(o, t, b, a, period))
+
+
+def make_target_update(config: Config) -> TargetUpdate:
+    return TARGET_UPDATES.get(config.target_update)(config)

@@ -1,28 +1,44 @@
-"""Bootstrap targets, batched over transitions.
+"""Bootstrap targets (TD rules), one unbatched function per rule, rlax style.
+
+A rule maps ONE transition to its target y; the learner batches it with
+`jax.vmap` and passes, by name, the arguments the rule's signature lists:
+
+    reward         r,            shape ()
+    discount       gamma^m or 0, shape ()
+    q_next_target  Q_target(s', .), shape (|A|,)
+    q_next_online  Q_online(s', .), shape (|A|,) (computed only for a rule that names it)
 
 Termination and truncation enter only through `discount`: the replay gives
 gamma^m for a transition that bootstraps (truncation included) and 0 for one
 that reached a terminal (or a lost life, when that is terminal for learning).
-For n-step returns pass the precomputed n-step reward sum and gamma^n.
+n-step returns need no rule of their own: the replay passes the n-step reward
+sum and gamma^n.
+
+`TARGETS` maps a name (Config.target) to a rule.
 """
 
+from typing import Callable
+
+import chex
 import jax
 import jax.numpy as jnp
 
+from purejaxdqn.registry import Registry
 
+TARGETS: Registry[Callable[..., jax.Array]] = Registry("target")
+
+
+@TARGETS.register("q_learning")
 def q_learning_target(reward: jax.Array, discount: jax.Array,
                       q_next_target: jax.Array) -> jax.Array:
-    """y = r + discount * max_a' Q_target(s', a').  Shapes: (B,), (B,), (B, A) -> (B,)."""
-    return reward + discount * jnp.max(q_next_target, axis=-1)
+    """y = r + discount * max_a' Q_target(s', a')."""
+    chex.assert_rank([reward, discount, q_next_target], [0, 0, 1])
+    return reward + discount * jnp.max(q_next_target)
 
 
+@TARGETS.register("double")
 def double_q_target(reward: jax.Array, discount: jax.Array, q_next_target: jax.Array,
                     q_next_online: jax.Array) -> jax.Array:
     """van Hasselt et al. (2016): y = r + discount * Q_target(s', argmax_a' Q_online(s', a'))."""
-    best = jnp.argmax(q_next_online, axis=-1)
-    return reward + discount * jnp.take_along_axis(q_next_target, best[:, None], axis=-1)[:, 0]
-
-
-# n-step targets are the same functions fed the n-step reward sum and discount;
-# the alias keeps call sites self-describing.
-n_step_q_learning_target = q_learning_target
+    chex.assert_rank([reward, discount, q_next_target, q_next_online], [0, 0, 1, 1])
+    return reward + discount * q_next_target[jnp.argmax(q_next_online)]

@@ -50,7 +50,7 @@ def test_update_is_jittable_and_deterministic():
 
 
 def test_target_params_stay_frozen_between_copies():
-    config = CARTPOLE  # hard copy every 500 updates
+    config = CARTPOLE  # hard copy every 250 updates (250 agent steps, one update each)
     net, opt, update = build(config, (4,), jnp.float32, 2)
     batch = random_batch(jax.random.PRNGKey(3), 64, (4,), jnp.float32, 2)
     state = init_train_state(jax.random.PRNGKey(0), net, opt, batch.obs[:1])

@@ -1,7 +1,13 @@
+import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from purejaxdqn.targets import double_q_target, q_learning_target
+from purejaxdqn import targets
+
+# The rules are unbatched (one transition, rlax style); the learner vmaps them.
+q_learning_target = jax.vmap(targets.q_learning_target)
+double_q_target = jax.vmap(targets.double_q_target)
 
 GAMMA = 0.99
 # Four transitions: ordinary, terminal (discount 0), truncated (still bootstraps,
@@ -32,3 +38,10 @@ def test_n_step_target_takes_precomputed_return():
     expected = 1.0 + 0.9801 * 2.0 + GAMMA**3 * 4.0
     np.testing.assert_allclose(q_learning_target(reward, discount, jnp.array([[4.0, -4.0]])),
                                [expected], rtol=1e-6)
+
+
+def test_rules_check_they_get_one_transition():
+    with pytest.raises(AssertionError):  # chex: a batch must go through vmap
+        targets.q_learning_target(REWARD, DISCOUNT, Q_NEXT_TARGET)
+    with pytest.raises(AssertionError):
+        targets.double_q_target(REWARD, DISCOUNT, Q_NEXT_TARGET, Q_NEXT_ONLINE)

@@ -33,7 +33,8 @@ def test_atari_smoke_warmup_learn_target_eval_checkpoint_resume(tmp_path):
     assert first["stopped_by"] == "stop_after_steps" and first["steps"] == 2_000
     learner, host = learner_leaves(run, ATARI_SMOKE)
     assert int(learner.steps[0]) == 2_000
-    # 1,500 learning steps at one update per 4 agent steps; 2 target copies at 100 updates
+    # 1,500 agent steps of learning at one update per 4: 375 updates; target copies every
+    # 100 updates (400 agent steps), at updates 100, 200 and 300
     assert int(learner.updates[0]) == (2_000 - 500) // 4
     metrics = read_jsonl(os.path.join(run, "metrics.jsonl"))
     assert metrics[-1]["loss"] > 0 and np.isfinite(metrics[-1]["q_mean"])

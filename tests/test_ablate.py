@@ -248,7 +248,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, args, fragment):
 
 
 def test_script_path_works_too(tmp_path):
-    result = subprocess.run([sys.executable, "experiments/ablate.py", "--variants", "nope",
+    result = subprocess.run([sys.executable, "experiments/ablate", "--variants", "nope",
                              "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2 and "unknown variant 'nope'" in result.stderr

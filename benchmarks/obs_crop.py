@@ -22,13 +22,12 @@ drift (the JSON records the load average).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
-from benchmarks.sps import _timed_reps, log, machine_info, stats
+from benchmarks.common import log, machine_info, stats, timed_reps, write_json
 
 MODES = ("host", "device", "reference")
 
@@ -64,7 +63,7 @@ def run(num_envs: int, reps: int, rep_s: float) -> dict:
     values: dict[str, list[float]] = {mode: [] for mode in MODES}
     for rep in range(reps):
         for mode in MODES:
-            values[mode] += _timed_reps(loops[mode][0], 1, rep_s)
+            values[mode] += timed_reps(loops[mode][0], 1, rep_s)
         log(f"rep {rep + 1}/{reps}: " + ", ".join(f"{m} {values[m][-1]:.0f}" for m in MODES))
     for _, env in loops.values():
         env.close()
@@ -90,9 +89,7 @@ def main(argv=None) -> int:
               "results": result}
     out = args.out or os.path.join("benchmarks", "results",
                                    f"obs_crop_{machine['jax_platform']}.json")
-    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(out, report)
     for mode in MODES:
         s = result[mode]
         print(f"{mode:10s} {s['median']:8.0f} steps/s ({s['min']:.0f}-{s['max']:.0f})")

@@ -9,7 +9,7 @@ the part of the README between the lines `<!-- perf:start -->` and
 markers are missing, the section is printed instead and the exit status is 1.
 
 This module only reads JSON (no jax import); `benchmarks.sps` uses its
-formatting functions to print its own tables.
+formatting functions to print its own tables, and `sps_plot` to draw its figure.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ import glob
 import json
 import os
 import sys
+
+import numpy as np
+
+from benchmarks.configs import NATURE_RATIO
 
 START, END = "<!-- perf:start -->", "<!-- perf:end -->"
 GPU_PLATFORMS = ("gpu", "cuda", "rocm")
@@ -42,7 +46,7 @@ def _num(x: float | None, digits: int = 0) -> str:
 
 
 def _spread(s: dict | None, scale: float = 1.0) -> str:
-    """'median (min-max)' of a stats dict from benchmarks.sps.stats."""
+    """'median (min-max)' of a stats dict from benchmarks.common.stats."""
     if not s:
         return "-"
     med, lo, hi = s["median"] * scale, s["min"] * scale, s["max"] * scale
@@ -185,6 +189,62 @@ def sps_tables(report: dict) -> str:
         out.append("")
         out.extend(f"- {line}" for line in diagnosis)
     return "\n".join(out)
+
+
+def sps_plot(report: dict, path: str) -> None:
+    """steps/s vs num_envs of one `benchmarks.sps` result, as a PNG at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+
+    def series(rows, key, scale=1.0, **kw):
+        rows = sorted(rows, key=lambda r: r["num_envs"])
+        if not rows:
+            return
+        x = [r["num_envs"] for r in rows]
+        med = np.array([r[key]["median"] for r in rows]) * scale
+        lo = np.array([r[key]["min"] for r in rows]) * scale
+        hi = np.array([r[key]["max"] for r in rows]) * scale
+        kw.setdefault("marker", "o")
+        ax.errorbar(x, med, yerr=[med - lo, hi - med], capsize=3, **kw)
+
+    env, learn, e2e = report["env_only"], report["learner_only"], report["end_to_end"]
+    series([r for r in env if r["mode"] == "sync"], "steps_per_s", label="env-only, sync")
+    series([r for r in env if r["mode"] == "async"], "steps_per_s",
+           label="env-only, async (batch = n/2)", linestyle="--")
+    series([r for r in learn if r["batch_size"] == 32 and r["seeds"] == 1], "updates_per_s",
+           scale=NATURE_RATIO, label="learner-only × 4 (batch 32)")
+    series([r for r in e2e if r["overlap"] and r["seeds"] == 1], "steps_per_s",
+           label="end-to-end, overlap on", linewidth=2)
+    series([r for r in e2e if not r["overlap"] and r["seeds"] == 1], "steps_per_s",
+           label="end-to-end, overlap off", linestyle="none", marker="s")
+    bare = next((r for r in report.get("learner_bare", []) if r["batch_size"] == 32), None)
+    if bare:
+        ax.axhline(NATURE_RATIO * bare["updates_per_s"]["median"], color="grey", linestyle=":",
+                   label="bare update × 4 (no vmap; reference)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ticks = report["settings"]["num_envs"]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(t) for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlabel("num_envs")
+    ax.set_ylabel("agent steps / s")
+    m = report["machine"]
+    title = f"{report['settings']['game']}: {m['cpu_model']} ({m['cpu_cores']} cores)"
+    title += f", {m['accelerator']}" if m["accelerator"] else ", CPU only"
+    if report["quick"]:
+        title += " [quick]"
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def replay_table(report: dict) -> str:

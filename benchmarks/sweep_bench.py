@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from benchmarks.replay_bench import machine_info
+from benchmarks.common import machine_info, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAN = ["--env", "CartPole-v1", "--variants", "nature,double", "--seeds", "0,1",
@@ -101,9 +101,7 @@ def main(argv=None) -> None:
     report["median_s"] = medians
     report["ratio_to_sequential"] = {mode: round(m / medians["sequential"], 3)
                                      for mode, m in medians.items()}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(args.out, report)
     print(json.dumps({"median_s": medians, "ratio": report["ratio_to_sequential"]}, indent=2))
     print(f"wrote {args.out}")
 

@@ -33,13 +33,16 @@ from typing import Sequence
 
 import numpy as np
 
-from experiments.ablate import (AblationError, _read_json, canonical_env, _run_action, _split, _write_json,
-                                bootstrap_ci, iqm_with_ci, parse_int)
+from experiments.ablate.common import AblationError, read_json, split_list
+from experiments.ablate.plan import canonical_env, run_action
+from experiments.ablate.statistics import iqm_with_ci
 from purejaxdqn.checkpoint import CheckpointError
 from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import PRESETS, Config, ConfigError
+from purejaxdqn.fieldparse import parse_int
 from purejaxdqn.runlog import read_jsonl
 from purejaxdqn.scores import human_normalized
+from purejaxdqn.stats import bootstrap_ci
 
 PRESET = "data-efficient"
 DEFAULT_GAMES = ("Pong", "Breakout", "Boxing", "RoadRunner", "Kangaroo", "Freeway")
@@ -79,7 +82,7 @@ def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT
         for seed in seeds:
             config = game_config(game, seed, total_steps).replace(**(overrides or {})).validate()
             path = run_dir(out_dir, game, seed)
-            plan.append((game, seed, config, path, _run_action(path, config)))
+            plan.append((game, seed, config, path, run_action(path, config)))
     for i, (game, seed, config, path, action) in enumerate(plan, 1):
         head = f"[{i}/{len(plan)}] {game} seed {seed}"
         if action == "reuse":
@@ -140,8 +143,8 @@ def collect(out_dir: str) -> list[Run]:
     for config_path in sorted(glob.glob(os.path.join(out_dir, "runs", "*", "seed*",
                                                      "config.json"))):
         path = os.path.dirname(config_path)
-        config = Config.from_dict(_read_json(config_path))
-        summary = _read_json(os.path.join(path, "summary.json")) or {}
+        config = Config.from_dict(read_json(config_path))
+        summary = read_json(os.path.join(path, "summary.json")) or {}
         evals = [e for e in read_jsonl(os.path.join(path, "eval.jsonl"))
                  if e.get("step") == config.total_steps]
         finished = summary.get("stopped_by", "x") is None and bool(evals)
@@ -149,7 +152,7 @@ def collect(out_dir: str) -> list[Run]:
         logged = read_jsonl(os.path.join(path, "metrics.jsonl"))
         steps = max([int(summary.get("steps", 0))] + [int(r["step"]) for r in logged[-1:]]
                     + [int(episodes[-1, 0])] * bool(len(episodes)))
-        saved = _read_json(os.path.join(path, "checkpoint", "host.json")) or {}
+        saved = read_json(os.path.join(path, "checkpoint", "host.json")) or {}
         wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
         runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,
                         evals[-1] if finished else None, episodes, wall,
@@ -169,7 +172,7 @@ def load_published(folder: str | None) -> dict[str, dict[str, list[float]]]:
     """{algorithm: {game: final scores of its runs}} from rliable's JSON files."""
     published: dict[str, dict[str, list[float]]] = {}
     for name, file in PUBLISHED_FILES.items():
-        data = _read_json(os.path.join(folder, file)) if folder else None
+        data = read_json(os.path.join(folder, file)) if folder else None
         if isinstance(data, dict):
             published[name] = {game: [float(x) for x in v] for game, v in data.items()
                                if isinstance(v, list) and v}
@@ -387,8 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        games = _split(args.games)
-        seeds = [parse_int(s, "seed") for s in _split(args.seeds)]
+        games = split_list(args.games)
+        seeds = [parse_int(s, "seed") for s in split_list(args.seeds)]
         total = None if args.total_steps is None else parse_int(args.total_steps, "total_steps")
         if not games or not seeds:
             raise AblationError("--games and --seeds must name at least one each")

@@ -45,11 +45,14 @@ import numpy as np
 if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from experiments.ablate import (AblationError, Interrupted, _read_json, _run_action, _split,
-                                _write_json, bootstrap_ci, parse_int, parse_overrides)
+from experiments.ablate.common import (AblationError, Interrupted, read_json, split_list,
+                                       write_json)
+from experiments.ablate.plan import parse_overrides, run_action
 from purejaxdqn.checkpoint import CheckpointError
 from purejaxdqn.cli import OneLineParser
 from purejaxdqn.config import Config, ConfigError, get_preset
+from purejaxdqn.fieldparse import parse_int
+from purejaxdqn.stats import bootstrap_ci
 
 WINDOW = 100  # the notes' running average, and LunarLander's solve window
 
@@ -148,10 +151,10 @@ def run_agent(name: str, seeds: Sequence[int], out_dir: str, total_steps: int | 
         summary = train(config, run_dir, resume=action in ("resume", "extend"),
                         progress=not quiet)
         wall = time.perf_counter() - start
-        walls = _read_json(os.path.join(out_dir, "wall_time.json")) or {"segments_s": []}
+        walls = read_json(os.path.join(out_dir, "wall_time.json")) or {"segments_s": []}
         walls["segments_s"].append(round(wall, 1))
         walls["total_s"] = round(sum(walls["segments_s"]), 1)
-        _write_json(os.path.join(out_dir, "wall_time.json"), walls)
+        write_json(os.path.join(out_dir, "wall_time.json"), walls)
         if summary["stopped_by"]:
             summarize(name, out_dir)
             raise Interrupted(f"{name} stopped by {summary['stopped_by']} at "
@@ -168,7 +171,7 @@ def measure_random(config: Config, out_dir: str, episodes: int) -> None:
     scores = random_baseline(config, episodes)
     mean, lo, hi = bootstrap_ci(scores)
     os.makedirs(out_dir, exist_ok=True)
-    _write_json(os.path.join(out_dir, "random_baseline.json"), {
+    write_json(os.path.join(out_dir, "random_baseline.json"), {
         "episodes": int(scores.size), "mean": mean, "ci95": [lo, hi],
         "std": float(scores.std()), "scores": scores.tolist(),
         "env_id": config.env_id, "max_episode_steps": config.max_episode_steps,
@@ -181,7 +184,7 @@ def _extend_or(run_dir: str, config: Config) -> str:
     "resume" or "reuse" (an error for another config)."""
     from purejaxdqn import checkpoint
 
-    existing = _read_json(os.path.join(run_dir, "config.json"))
+    existing = read_json(os.path.join(run_dir, "config.json"))
     if existing is not None and checkpoint.exists(run_dir):
         try:
             old = Config.from_dict(existing)
@@ -190,7 +193,7 @@ def _extend_or(run_dir: str, config: Config) -> str:
         if old is not None and old.total_steps < config.total_steps and \
                 old.replace(total_steps=config.total_steps) == config:
             return "extend"
-    return _run_action(run_dir, config)
+    return run_action(run_dir, config)
 
 
 # --- summarizing --------------------------------------------------------------------
@@ -208,8 +211,8 @@ def summarize(name: str, out_dir: str) -> str:
 
     metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     evals = read_jsonl(os.path.join(run_dir, "eval.jsonl"))
-    random = _read_json(os.path.join(out_dir, "random_baseline.json"))
-    walls = _read_json(os.path.join(out_dir, "wall_time.json"))
+    random = read_json(os.path.join(out_dir, "random_baseline.json"))
+    walls = read_json(os.path.join(out_dir, "wall_time.json"))
     per_seed = []
     for seed, ep in episodes.items():
         last = ep["score"][-WINDOW:]
@@ -235,7 +238,7 @@ def summarize(name: str, out_dir: str) -> str:
     if random is not None:  # a fixed-episode window above the random CI, per seed
         for row in per_seed:
             row["above_random"] = row["last100_ci95"][0] > random["ci95"][1]
-    _write_json(os.path.join(out_dir, "results.json"), result)
+    write_json(os.path.join(out_dir, "results.json"), result)
     figure = plot_curves(name, episodes, metrics, agent.solve_score, random)
     figure.savefig(os.path.join(out_dir, "curves.png"), dpi=110)
     path = os.path.join(out_dir, "results.md")
@@ -359,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.agent not in AGENTS:
             raise AblationError(f"unknown agent {args.agent!r}; choose from {', '.join(AGENTS)}")
-        seeds = [parse_int(s, "--seeds") for s in _split(args.seeds)]
+        seeds = [parse_int(s, "--seeds") for s in split_list(args.seeds)]
         if not seeds:
             raise AblationError("--seeds is empty")
         total = None if args.total_steps is None else parse_int(args.total_steps,

@@ -46,7 +46,8 @@ if __package__ in (None, ""):  # `python experiments/sweep.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from experiments import ablate
-from experiments.ablate import AblationError, _read_json, _run_action, _split, _write_json
+from experiments.ablate.common import AblationError, read_json, split_list, write_json
+from experiments.ablate.plan import run_action
 from purejaxdqn.config import Config, ConfigError
 
 RAY_HINT = 'pip install -e ".[sweep]"'
@@ -80,14 +81,14 @@ def run_one(config_json: str, key: str, out_dir: str, sweep_id: str,
     run_dir = os.path.join(root, "runs", *key.split("/"))
     log_path = os.path.join(root, "logs", *key.split("/")) + ".log"
     config = Config.from_dict(json.loads(config_json))
-    action = _run_action(run_dir, config, restart=True)
+    action = run_action(run_dir, config, restart=True)
     if action == "restart":
         aside = os.path.join(root, "failed", *key.split("/"), time.strftime("%Y%m%d-%H%M%S"))
         os.makedirs(os.path.dirname(aside), exist_ok=True)
         shutil.move(run_dir, aside)
     start = time.perf_counter()
     if action == "reuse":  # finished earlier on this node; the driver lacks its files
-        summary = _read_json(os.path.join(run_dir, "summary.json"))
+        summary = read_json(os.path.join(run_dir, "summary.json"))
     else:
         os.makedirs(run_dir, exist_ok=True)
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
@@ -225,7 +226,7 @@ def run_sweep(envs: Sequence[str] | str = ablate.DEFAULT_ENVS,
             sweep_id = uuid.uuid4().hex[:12]
             with open(os.path.join(out_dir, SWEEP_ID), "w") as f:
                 f.write(sweep_id + "\n")
-        manifest = ablate._update_manifest(out_dir, plan, ablate.parse_overrides(overrides),
+        manifest = ablate.update_manifest(out_dir, plan, ablate.parse_overrides(overrides),
                                            command)
         manifest_path = os.path.join(out_dir, ablate.MANIFEST_NAME)
         outcome = _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path,
@@ -294,7 +295,7 @@ def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cp
     def record(run, entry):
         manifest["runs"][run.key] = {"run_dir": run.run_dir,
                                      "seeds": list(run.config.all_seeds), **entry}
-        _write_json(manifest_path, manifest)
+        write_json(manifest_path, manifest)
 
     with _StopFlag() as stop:
         while queue or running:
@@ -412,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    envs = _split(args.envs) or list(ablate.DEFAULT_ENVS)
+    envs = split_list(args.envs) or list(ablate.DEFAULT_ENVS)
     try:
         if args.summarize_only:
             markdown = ablate.summarize(args.out or ablate.default_out_dir(envs))

@@ -4,6 +4,9 @@ Every Config field is a flag (`--total-steps 100000`, `--dueling true`);
 `--game`/`--env` name the environment. Bad input exits with code 2 and one
 line on stderr before anything is written; a run stopped by SIGINT exits 130,
 by SIGTERM 143 (after saving a checkpoint), a finished run 0.
+
+argparse, not tyro: tyro's bad-input report is a multi-line rich panel, ours must be
+one line; every script reads a field's value with `fieldparse.parse_field` (see there).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, Sequence
 
 from purejaxdqn import __version__
 from purejaxdqn.config import FIELD_CHOICES, FIELD_HELP, PRESETS, Config, ConfigError, get_preset
+from purejaxdqn.fieldparse import field_kind, parse_field
 from purejaxdqn.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
                                   check_resume_flags, check_writable, clear_run_dir, flag)
 
@@ -26,29 +30,20 @@ RESERVED = {"env_id"}  # spelled --game / --env
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def _parse_bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
-
-
-def _parse_ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+# argparse words a failed `type` as "invalid <__name__> value: 'TEXT'"
+_KIND_NAMES = {bool: "true/false", int: "int", float: "float", tuple: "integer list"}
 
 
 def _field_type(field: dataclasses.Field):
-    default = field.default
-    if isinstance(default, bool):
-        return _parse_bool
-    if isinstance(default, tuple):
-        return _parse_ints
-    return type(default)
+    """argparse `type` for a Config field: fieldparse.parse_field, the scripts' one parser."""
+    def convert(text: str):
+        try:
+            return parse_field(field.name, text)
+        except ConfigError:
+            raise ValueError(text) from None
+
+    convert.__name__ = _KIND_NAMES.get(field_kind(field.name), "str")
+    return convert
 
 
 class OneLineParser(argparse.ArgumentParser):

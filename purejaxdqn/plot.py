@@ -5,7 +5,7 @@ faint, the running average of the last 100 games bold), evaluation mean score,
 loss, mean Q, epsilon, steps/s, from each run's episodes.csv, eval.jsonl and
 metrics.jsonl (see runlog.py). A run with several seeds is drawn as the mean
 over seeds with a shaded 95% percentile-bootstrap band over seeds (the same
-`bootstrap_ci` experiments/ablate.py uses). Runs are labelled by the config
+`bootstrap_ci` experiments/ablate/ uses). Runs are labelled by the config
 fields in which they differ.
 """
 

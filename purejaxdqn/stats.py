@@ -1,4 +1,4 @@
-"""Statistics over seeds shared by `plot` and experiments/ablate.py."""
+"""Statistics over seeds shared by `plot` and experiments/ablate/."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_task_without_shared_filesystem_returns_the_run_files(tmp_path):
     assert (run_dir / "eval.jsonl").read_bytes() == (
         worker / "worker-sees-other-id" / "runs" / "CartPole-v1" / "nature" /
         "eval.jsonl").read_bytes()
-    assert ablate._run_action(str(run_dir), run.config) == "reuse"
+    assert ablate.run_action(str(run_dir), run.config) == "reuse"
 
 
 # --- on local Ray: killed midway, re-launched, one run failing ------------------

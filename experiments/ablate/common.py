@@ -1,0 +1,50 @@
+"""What every part of the ablation runner shares: its errors, output file names,
+JSON files written atomically, and comma lists."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Sequence
+
+CSV_NAME, TABLE_NAME, PLOT_NAME, MANIFEST_NAME = (
+    "results.csv", "results.md", "learning_curves.png", "ablation.json")
+
+
+class AblationError(ValueError):
+    """Bad input or an unusable output dir; the message is one line for the user."""
+
+
+class Interrupted(RuntimeError):
+    """A run was stopped by SIGINT/SIGTERM (checkpoint written); re-run to resume.
+    `exit_code`: 130 for SIGINT, 143 for SIGTERM, as `purejaxdqn train` exits."""
+
+    def __init__(self, message: str, signal_name: str | None = None):
+        super().__init__(message)
+        from purejaxdqn.cli import EXIT_CODES
+
+        self.exit_code = EXIT_CODES.get(signal_name, 130)
+
+
+def split_list(text: str | Sequence[str] | None) -> list[str]:
+    """'a,b' or ['a', 'b,c'] -> ['a', 'b', 'c']."""
+    if text is None:
+        return []
+    parts = [text] if isinstance(text, str) else list(text)
+    return [item.strip() for part in parts for item in str(part).split(",") if item.strip()]
+
+
+def read_json(path: str) -> Any:
+    """The JSON value in `path`, or None if it is missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: str, value: Any) -> None:
+    """Write through a temporary file, so a reader never sees half a file."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + ".tmp", path)

@@ -11,15 +11,15 @@ import time
 import numpy as np
 
 from benchmarks.common import round_up, stats
-from benchmarks.configs import steps_per_learn
 
 
 def end_to_end(config, overlap: bool, reps: int, window_steps: int, root: str) -> dict:
     """The real trainer; throughput per log window after warm-up, first window dropped."""
+    from purejaxdqn.agent import learning_cadence
     from purejaxdqn.runlog import read_jsonl
     from purejaxdqn.train import train
 
-    g = steps_per_learn(config.num_envs)
+    g = config.num_envs * learning_cadence(config)[1]  # agent steps per learn call
     w = round_up(max(window_steps, g), g)
     # The first update (and compilation of learn) falls in [warmup, warmup + g).
     first_clean = round_up(config.warmup_steps + g, w)
@@ -42,7 +42,7 @@ def end_to_end(config, overlap: bool, reps: int, window_steps: int, root: str) -
         raise RuntimeError(f"end-to-end run at num_envs={config.num_envs} logged "
                            f"{len(windows)} windows, expected {reps}")
     per_seed = stats(windows)
-    row = {"num_envs": config.num_envs, "overlap": overlap, "seeds": len(seeds),
+    row = {"num_envs": config.num_envs, "overlap": overlap, "engine": summary["engine"], "seeds": len(seeds),
            "warmup_steps": config.warmup_steps, "window_steps": w,
            "measured_steps": reps * w, "run_wall_s": wall,
            "steps_per_s": per_seed,  # agent steps/s of one seed
@@ -53,52 +53,42 @@ def end_to_end(config, overlap: bool, reps: int, window_steps: int, root: str) -
 
 
 def serial_profile(config, min_seconds: float, min_learns: int) -> dict:
-    """A serial copy of the training loop with a clock around each phase."""
-    import jax
-
-    from purejaxdqn.agent import make_agent, step_input
-    from purejaxdqn.envs import make_env
+    """Where the time goes: the real training loop (train.train, host engine) run serially
+    (`overlap=False`), its engine reporting each phase's seconds to a timer. Phases
+    before the third `learn` call (compilation) are dropped; the run goes on for at
+    least `min_learns` timed `learn` calls and about `min_seconds`."""
+    from purejaxdqn.agent import learning_cadence
+    from purejaxdqn.train import train
 
     n = config.num_envs
-    env = make_env(config)
-    agent = make_agent(config, env.spec)
-    state = agent.init(jax.numpy.stack([jax.random.PRNGKey(config.seed)]))
-    env_step = env.reset()
-    steps, iteration = 0, 0
-    while steps < config.warmup_steps:  # random play, act compiled here
-        state, actions = agent.act(state, step_input([env_step]))
-        env_step = env.step(np.asarray(actions)[0])
-        steps, iteration = steps + n, iteration + 1
-    state, _ = agent.learn(state)  # compile
-    jax.block_until_ready(state)
-    ipl = agent.iterations_per_learn
-    while iteration % ipl:  # align on a learn boundary
-        state, actions = agent.act(state, step_input([env_step]))
-        env_step = env.step(np.asarray(actions)[0])
-        iteration += 1
-    t_act = t_env = t_learn = 0.0
-    learns, iters = 0, 0
-    start = time.perf_counter()
-    while learns < min_learns or time.perf_counter() - start < min_seconds:
-        for _ in range(ipl):
-            t0 = time.perf_counter()
-            state, actions = agent.act(state, step_input([env_step]))
-            actions = np.asarray(actions)
-            t1 = time.perf_counter()
-            env_step = env.step(actions[0])
-            t2 = time.perf_counter()
-            t_act, t_env = t_act + t1 - t0, t_env + t2 - t1
-            iters += 1
-        t0 = time.perf_counter()
-        state, _ = agent.learn(state)
-        jax.block_until_ready(state)
-        t_learn += time.perf_counter() - t0
-        learns += 1
-    env.close()
-    total = t_act + t_env + t_learn
+    g = n * learning_cadence(config)[1]  # agent steps per learn call
+    events: list[tuple[str, float]] = []
+    timer = lambda phase, seconds: events.append((phase, seconds))  # noqa: E731
+    learns_wanted = max(min_learns, 1) + 3
+    stop = round_up(config.warmup_steps + g, g) + learns_wanted * g
+    run_dir = tempfile.mkdtemp(prefix=f"profile-n{n}-")
+    try:
+        while True:
+            events.clear()
+            train(config.replace(engine="host", eval_every=0, log_every=stop), run_dir,
+                  progress=False, overlap=False, stop_after_steps=stop,
+                  engine_options={"timer": timer})
+            learn_at = [i for i, (phase, _) in enumerate(events) if phase == "learn"]
+            timed = events[learn_at[2] + 1:]
+            total = sum(t for _, t in timed)
+            if total >= min_seconds or stop > 50 * (config.warmup_steps + g):
+                break
+            stop += learns_wanted * g
+            shutil.rmtree(run_dir, ignore_errors=True)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    seconds = {phase: sum(t for name, t in timed if name == phase)
+               for phase in ("act", "env", "learn")}
+    iters = sum(1 for name, _ in timed if name == "act")
+    learns = sum(1 for name, _ in timed if name == "learn")
     phases = {name: {"ms_per_iteration": 1e3 * t / iters, "ms_per_step": 1e3 * t / (iters * n),
                      "share": t / total}
-              for name, t in (("act", t_act), ("env", t_env), ("learn", t_learn))}
+              for name, t in seconds.items()}
     return {"num_envs": n, "iterations": iters, "learn_calls": learns,
-            "updates_per_learn": agent.updates_per_learn,
+            "updates_per_learn": learning_cadence(config)[0],
             "steps_per_s": iters * n / total, "phases": phases}

@@ -12,7 +12,7 @@ from benchmarks.common import repeat_blocking, stats
 
 
 def random_inputs(spec, num_seeds: int, num_envs: int, count: int, rng) -> list:
-    from purejaxdqn.agent import StepInput
+    from purejaxdqn.envs import EnvStep
 
     shape = (num_seeds, num_envs)
     out = []
@@ -23,9 +23,11 @@ def random_inputs(spec, num_seeds: int, num_envs: int, count: int, rng) -> list:
             obs = rng.standard_normal(shape + spec.obs_shape).astype(spec.obs_dtype)
         frame = obs[:, :, -1] if spec.frame_stack > 1 else obs
         flag = np.zeros(shape, bool)
-        out.append(StepInput(obs=obs, frame=frame, reward=rng.integers(-1, 2, shape).astype(
+        out.append(EnvStep(obs=obs, frame=frame, reward=rng.integers(-1, 2, shape).astype(
             np.float32), terminated=flag, truncated=flag, life_lost=flag,
-            first=np.full(shape, i == 0), reset=flag))
+            first=np.full(shape, i == 0), reset=flag,
+            episode_return=np.full(shape, np.nan, np.float32),
+            episode_length=np.zeros(shape, np.int32)))
     return out
 
 

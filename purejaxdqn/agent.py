@@ -30,7 +30,7 @@ import numpy as np
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.augmentation import make_augmentation
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs import EnvSpec
+from purejaxdqn.envs import EnvSpec, EnvStep
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.networks import Network, make_network
@@ -47,25 +47,12 @@ class AgentState:
     replay: Any  # replay.ReplayState
 
 
-class StepInput(NamedTuple):
-    """The device-side part of an env step (see envs.EnvStep)."""
-
-    obs: jax.Array
-    frame: jax.Array
-    reward: jax.Array
-    terminated: jax.Array
-    truncated: jax.Array
-    life_lost: jax.Array
-    first: jax.Array
-    reset: jax.Array
-
-
 class AgentFns(NamedTuple):
     """The same functions for ONE seed, unjitted: engines compose them in a larger jit
     (engines/fused.py vmaps and scans them together with a JAX env)."""
 
     init: Callable[[jax.Array], AgentState]
-    act: Callable[[AgentState, Any], tuple[AgentState, jax.Array]]  # Any: StepInput or EnvStep
+    act: Callable[[AgentState, EnvStep], tuple[AgentState, jax.Array]]
     learn: Callable[[AgentState], tuple[AgentState, dict]]
     learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]]
 
@@ -74,7 +61,7 @@ class Agent(NamedTuple):
     """Jitted functions over states with a leading seed axis [S, ...]."""
 
     init: Callable[[jax.Array], AgentState]  # keys [S, 2] -> state
-    act: Callable[[AgentState, StepInput], tuple[AgentState, jax.Array]]  # inputs [S, N, ...]
+    act: Callable[[AgentState, EnvStep], tuple[AgentState, jax.Array]]  # inputs [S, N, ...]
     learn: Callable[[AgentState], tuple[AgentState, dict]]
     network: Network
     updates_per_learn: int  # gradient updates in one `learn` call
@@ -86,9 +73,9 @@ class Agent(NamedTuple):
     fns: AgentFns | None = None
 
 
-def step_input(env_steps) -> StepInput:
+def step_input(env_steps) -> EnvStep:
     """Stack the env steps of each seed (a list of envs.EnvStep) along a seed axis."""
-    return StepInput(*(np.stack([getattr(s, f) for s in env_steps]) for f in StepInput._fields))
+    return EnvStep(*(np.stack(field) for field in zip(*env_steps)))
 
 
 def seed_sharding(num_seeds: int, devices=None):
@@ -173,7 +160,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         return AgentState(learner=init_train_state(key, network, optimizer, example_obs),
                           replay=replay_lib.init(replay_params, example))
 
-    def act(state: AgentState, inp: StepInput) -> tuple[AgentState, jax.Array]:
+    def act(state: AgentState, inp: EnvStep) -> tuple[AgentState, jax.Array]:
         if transform is not None:
             inp = inp._replace(obs=transform.apply(inp.obs), frame=transform.apply(inp.frame))
         learner = state.learner

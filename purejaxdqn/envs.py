@@ -20,12 +20,13 @@ import difflib
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
 from purejaxdqn.observations import make_obs_transform
+from purejaxdqn.replay import FLAGS
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
@@ -50,17 +51,17 @@ class EnvSpec:
         return self.obs_shape[1:] if self.frame_stack > 1 else self.obs_shape
 
 
-class EnvStep(NamedTuple):
-    obs: np.ndarray  # [N, *obs_shape], what the agent acts on
-    frame: np.ndarray  # [N, *frame_shape], what the replay stores
-    reward: np.ndarray  # [N] float32, unclipped
-    terminated: np.ndarray  # [N] bool: real end of game
-    truncated: np.ndarray  # [N] bool: time limit
-    life_lost: np.ndarray  # [N] bool
-    first: np.ndarray  # [N] bool
-    reset: np.ndarray  # [N] bool
-    episode_return: np.ndarray  # [N] float: raw score of the game that just ended (NaN otherwise)
-    episode_length: np.ndarray  # [N] int: its length in agent steps (0 otherwise)
+# One env iteration of N envs, as numpy arrays (envpool) or jax arrays (jax_envs.py):
+#   obs [N, *obs_shape]      what the agent acts on
+#   frame [N, *frame_shape]  what the replay stores (the newest frame of the stack)
+#   reward [N] float32       unclipped
+#   the StepFlags [N] bool   terminated, truncated, life_lost, first, reset (replay/buffer.py
+#                            names them once and says what each means)
+#   episode_return [N]       raw score of the game that just ended (NaN otherwise)
+#   episode_length [N]       its length in agent steps (0 otherwise)
+EnvStep = NamedTuple("EnvStep", [("obs", Any), ("frame", Any), ("reward", Any),
+                                 *((name, Any) for name in FLAGS),
+                                 ("episode_return", Any), ("episode_length", Any)])
 
 
 @functools.lru_cache(maxsize=1)
@@ -247,8 +248,10 @@ class VecEnv:
         done = terminated | truncated
         episode_return = np.where(done, self._returns, np.nan)
         episode_length = np.where(done, self._lengths, 0)
-        return EnvStep(obs, frame, reward, terminated, truncated, life_lost, reset.copy(),
-                       reset, episode_return, episode_length)
+        return EnvStep(obs=obs, frame=frame, reward=reward, terminated=terminated,
+                       truncated=truncated, life_lost=life_lost, first=reset.copy(),
+                       reset=reset, episode_return=episode_return,
+                       episode_length=episode_length)
 
 
 def _cartpole_failed(obs: np.ndarray) -> np.ndarray:

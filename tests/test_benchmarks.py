@@ -161,3 +161,18 @@ def test_report_with_gpu_results_drops_the_no_gpu_sentence(tmp_path):
     body = report.section(str(results))
     assert "Throughput, GPU" in body and "1x H100" in body
     assert "no GPU was available" not in body
+
+
+def test_engines_benchmark_smoke(tmp_path):
+    """benchmarks/engines.py end to end on tiny windows: both engines, a ratio row."""
+    import json
+
+    from benchmarks import engines
+
+    out = tmp_path / "engines.json"
+    assert engines.main(["--workloads", "cartpole", "--seeds", "2", "--reps", "1", "--quick",
+                         "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r.get("engine") for r in rows[:2]] == ["host", "fused"]
+    assert rows[2]["fused_over_host"] > 0
+    assert engines.main(["--workloads", "pong"]) == 2

@@ -148,7 +148,8 @@ def test_env_seeds_of_seeds_resumes_and_evaluations_are_disjoint(tmp_path, monke
 
     monkeypatch.setattr(envs, "_make_envpool", record)
     config = CARTPOLE.replace(seeds=(0, 1), total_steps=1_200, warmup_steps=500,
-                              eval_every=400, eval_episodes=3, checkpoint_every=0)
+                              eval_every=400, eval_episodes=3, checkpoint_every=0,
+                              engine="host")  # envpool's batches are what is recorded
     train(config, str(tmp_path), progress=False, stop_after_steps=600)
     train(config, str(tmp_path), resume=True, progress=False)
     train_batches = [m for m in made if m[1] == config.num_envs]  # 4 envs

@@ -77,7 +77,6 @@ class FusedEngine:
 
     def _make_chunk(self, max_iterations: int) -> Callable:
         config, fns = self.config, self.agent.fns
-        n = config.num_envs
         due_mask = make_due_mask(config)
         act = jax.vmap(fns.act)
         env_step = jax.vmap(self.env.step)

@@ -19,7 +19,7 @@ import numpy as np
 
 from purejaxdqn.agent import AgentState, make_agent, step_input
 from purejaxdqn.config import Config
-from purejaxdqn.envs import EnvGroup, EnvStep, env_seed
+from purejaxdqn.envs import EnvGroup, env_seed
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 from purejaxdqn.jax_envs import JaxEnvGroup, per_seed
 
@@ -74,7 +74,7 @@ class HostEngine:
             np.zeros((0, len(self.seeds), config.num_envs), np.uint8)
         if not self.jax_env:
             return None, actions
-        last = EnvStep(*(np.stack(f) for f in zip(*carry.env_steps)))
+        last = step_input(carry.env_steps)
         return {"env": self.envs.state, "last": last}, actions
 
     def restore(self, carry: HostCarry, agent: AgentState, extras: Any, actions: np.ndarray,

@@ -186,7 +186,14 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         check_new_run_dir(run_dir, args.overwrite)
         resume = False
     config.validate()
-    resolve_env_id(config.env_id)
+    kind = resolve_env_id(config.env_id)[0]
+    from purejaxdqn.engines import resolve_engine
+    from purejaxdqn.watch import PLAYERS
+
+    resolve_engine(config)  # an env with no such engine: one line naming those it has
+    if config.record_video_every and kind not in PLAYERS:
+        raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
+                          f"(players: {', '.join(PLAYERS)})")
     check_memory(config)
     return config, run_dir, resume
 

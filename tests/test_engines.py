@@ -62,3 +62,71 @@ def test_engine_choice_and_bad_input():
     assert resolve_engine(CARTPOLE.replace(env_id="Pong")) == "host"
     with pytest.raises(ConfigError, match="Pong has no fused engine; engines for it: host"):
         resolve_engine(CARTPOLE.replace(env_id="Pong", engine="fused"))
+
+
+def test_jax_env_flags_against_a_naive_reference():
+    """A random CartPole rollout with a short time limit, its flags recomputed in plain
+    Python from the stream: envpool's auto-reset protocol (a done step, then a reset
+    step with reward 0 whose action is ignored), truncation only at the limit and never
+    with a game over, CartPole's own game-over rule, and per-game returns/lengths."""
+    from purejaxdqn.envs import _cartpole_failed
+    from purejaxdqn.jax_envs import make_jax_env
+
+    limit, n = 25, 3
+    env = make_jax_env(CARTPOLE, n, limit)
+    state, step = jax.jit(env.reset)(jax.random.PRNGKey(3))
+    step_fn = jax.jit(env.step)
+    rng = np.random.default_rng(0)
+    length, score, done_before = np.zeros(n, int), np.zeros(n), np.zeros(n, bool)
+    counts = {"terminated": 0, "truncated": 0}
+    for _ in range(400):
+        state, step = step_fn(state, jnp.asarray(rng.integers(0, 2, n)))
+        s = jax.device_get(step)
+        np.testing.assert_array_equal(s.reset, done_before)  # a reset follows each done
+        np.testing.assert_array_equal(s.first, s.reset)
+        assert not s.reward[s.reset].any()
+        length = np.where(s.reset, 0, length + 1)
+        score = np.where(s.reset, 0.0, score + s.reward)
+        np.testing.assert_array_equal(s.terminated, ~s.reset & _cartpole_failed(s.obs))
+        np.testing.assert_array_equal(s.truncated, ~s.reset & ~s.terminated & (length >= limit))
+        done = s.terminated | s.truncated
+        np.testing.assert_allclose(s.episode_return, np.where(done, score, np.nan))
+        np.testing.assert_array_equal(s.episode_length, np.where(done, length, 0))
+        done_before = done
+        counts["terminated"] += s.terminated.sum()
+        counts["truncated"] += s.truncated.sum()
+    assert counts["terminated"] > 10 and counts["truncated"] > 3  # both paths exercised
+
+
+def test_fused_resume_is_bit_exact(tmp_path):
+    """Stopped at 600 steps and resumed (env state restored from the checkpoint, no
+    actions replayed), a fused run ends bit-identical to the same run uninterrupted."""
+    from purejaxdqn import checkpoint
+    from purejaxdqn.train import train
+
+    config = SMALL.replace(total_steps=1_200, eval_every=0, checkpoint_every=0,
+                           engine="fused")
+    whole, halves = str(tmp_path / "whole"), str(tmp_path / "halves")
+    train(config, whole, progress=False)
+    first = train(config, halves, progress=False, stop_after_steps=600)
+    assert first["stopped_by"] == "stop_after_steps"
+    second = train(config, halves, resume=True, progress=False)
+    assert second["resumes"][0]["exact"] and second["steps"] == 1_200
+    template = make_engine(config, config.all_seeds).start(
+        jnp.stack([jax.random.PRNGKey(s) for s in config.all_seeds]))
+    a = checkpoint.load(whole, template.agent.learner, None)[0]
+    b = checkpoint.load(halves, template.agent.learner, None)[0]
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_array_equal(x, y)
+    episodes = [(tmp_path / d / "episodes.csv").read_text() for d in ("whole", "halves")]
+    assert episodes[0] == episodes[1]
+
+
+def test_bad_engine_input_is_one_line_and_exit_2(capsys):
+    from purejaxdqn.cli import main
+
+    assert main(["train", "--game", "Pong", "--engine", "fused"]) == 2
+    assert capsys.readouterr().err.strip() == \
+        "purejaxdqn: error: Pong has no fused engine; engines for it: host (or auto)"
+    assert main(["train", "--game", "Breakout-MinAtr"]) == 2
+    assert "did you mean Breakout-MinAtar" in capsys.readouterr().err

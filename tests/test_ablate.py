@@ -219,3 +219,18 @@ def test_sigterm_stops_ablate_with_exit_143_and_a_checkpoint(tmp_path):
     assert proc.returncode == 143, err
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     assert (metrics.parent / "checkpoint" / "host.json").exists()
+
+
+def test_every_variant_applies_to_minatar(tmp_path):
+    """Issue 11: the `minatar` preset is the base for MinAtar envs, every variant valid."""
+    from experiments.ablate.plan import plan_ablation
+    from purejaxdqn.config import MINATAR, VARIANTS
+
+    plan = plan_ablation("Breakout-MinAtar", list(VARIANTS), [0, 1], budget=10_000,
+                         out_dir=str(tmp_path))
+    assert len(plan) == len(VARIANTS)
+    for run in plan:
+        run.config.validate()
+        assert run.config.env_id == "Breakout-MinAtar"
+        assert run.config.torso == MINATAR.torso and run.config.optimizer in (
+            MINATAR.optimizer, "adam")

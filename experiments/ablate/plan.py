@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.statistics import load_rliable
-from purejaxdqn.config import CARTPOLE, NATURE, VARIANTS, Config, ConfigError, apply_variant
+from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
 from purejaxdqn.fieldparse import FIELDS, field_name, parse_field, parse_int
 
 DEFAULT_ENVS = ("CartPole-v1",)
@@ -61,7 +61,7 @@ def canonical_env(env_id: str) -> tuple[str, str, str | None]:
     from purejaxdqn.envs import resolve_env_id
 
     kind, envpool_id, game = resolve_env_id(env_id)
-    if kind == "vector":
+    if kind in ("vector", "minatar"):  # no Atari score table for these
         return envpool_id, kind, None
     return (f"{game}-ram" if kind == "atari_ram" else game), kind, game
 
@@ -109,7 +109,9 @@ def variant_config(env: str, kind: str, variant: str, seeds: Sequence[int], budg
                    overrides: Mapping[str, Any] | None = None, eval_every: int | None = None,
                    eval_episodes: int | None = None) -> Config:
     """The config one ablation run trains (not validated)."""
-    base = (CARTPOLE if kind == "vector" else NATURE).replace(**(overrides or {}))
+    # the base preset of the env's kind; the variants change components only
+    base = {"vector": CARTPOLE, "minatar": MINATAR}.get(kind, NATURE).replace(
+        **(overrides or {}))
     config = apply_variant(base, variant).replace(
         env_id=env, total_steps=base.total_steps if budget is None else budget,
         seeds=tuple(seeds), seed=seeds[0])

@@ -12,9 +12,10 @@ import pytest
 from purejaxdqn.config import CARTPOLE, PRESETS, VARIANTS, apply_variant
 
 # presets that are whole experiments, not component variants, are trained by their own
-# tests: the seed notes' (tests/test_seed_agents.py) and Atari-100k's (tests/test_atari100k.py)
+# tests: the seed notes' (tests/test_seed_agents.py), Atari-100k's (tests/test_atari100k.py)
+# and MinAtar's (tests/test_minatar_experiment.py)
 EXPERIMENT_PRESETS = {"lunarlander", "spaceinvaders-ram", "breakout-double",
-                      "breakout-double-nature", "breakout-cropped", "data-efficient"}
+                      "breakout-double-nature", "breakout-cropped", "data-efficient", "minatar"}
 assert set(PRESETS) - {"cartpole"} - EXPERIMENT_PRESETS <= set(VARIANTS)
 from purejaxdqn.runlog import read_jsonl
 from purejaxdqn.train import train

@@ -155,6 +155,10 @@ class Config:
                               f"frame_size[0] ({self.frame_size[0]}), got {self.obs_crop_rows}")
         if self.obs_resize and (len(self.obs_resize) != 2 or min(self.obs_resize) <= 0):
             raise ConfigError(f"obs_resize must be two positive sizes, got {self.obs_resize}")
+        if self.engine == "fused" and self.obs_transform_on == "host" and (
+                self.obs_crop_rows or self.obs_resize):
+            raise ConfigError("the fused engine crops and resizes on the device: "
+                              "use obs_transform_on=device")
         if self.augment_pad < 0:
             raise ConfigError(f"augment_pad must be >= 0, got {self.augment_pad}")
         positive = (

@@ -23,7 +23,7 @@ import numpy as np
 from purejaxdqn import checkpoint
 from purejaxdqn.agent import seed_sharding
 from purejaxdqn.config import Config
-from purejaxdqn.engines import make_engine, resolve_engine
+from purejaxdqn.engines import make_engine, resolve_engine, resumes_exactly
 from purejaxdqn.envs import env_seed
 from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.exploration import make_exploration
@@ -81,7 +81,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
     # exact: the same games go on (the fused engine always can: its env state is saved)
-    exact_resume = exact_resume or resolve_engine(config) == "fused"
+    exact_resume = exact_resume or resumes_exactly(config)
     if resume:  # else fresh games from env seeds no earlier segment played
         host["env_segment"] = checkpoint.read_host(run_dir).get("env_segment", 0) + \
             (not exact_resume)
@@ -169,6 +169,10 @@ def _resume(config, run_dir, engine, carry, host, exact):
     agent = carry.agent
     learner, replay, saved, actions = checkpoint.load(run_dir, agent.learner, agent.replay)
     extras_template = engine.checkpoint_extras(carry)[0]
+    if exact and not engine.resumes_exactly:
+        raise checkpoint.CheckpointError(
+            f"--exact-resume: the {engine.name} engine cannot restore envpool's emulators in "
+            f"{config.env_id}; resume without it (fresh games) or use the host engine")
     extras = checkpoint.load_extras(run_dir, extras_template) if exact else None
     if exact and replay is None:
         raise checkpoint.CheckpointError(

@@ -32,12 +32,23 @@ def has_envpool_env(config: Config) -> bool:
         return False
 
 
+def has_xla_atari(config: Config) -> bool:
+    """Atari (pixels or RAM): envpool's XLA interface runs it inside the fused loop."""
+    try:
+        return resolve_env_id(config.env_id)[0] in ("atari", "atari_ram")
+    except ConfigError:
+        return False
+
+
 def supported_engines(config: Config) -> tuple[str, ...]:
-    return ("host", "fused") if has_jax_env(config) else ("host",)
+    return ("host", "fused") if has_jax_env(config) or has_xla_atari(config) else ("host",)
 
 
 def resolve_engine(config: Config) -> str:
-    """The engine `config.engine` means for this env; ConfigError if it cannot run it."""
+    """The engine `config.engine` means for this env; ConfigError if it cannot run it.
+    auto: fused for the JAX envs, host for envpool's (Atari included: on XLA:CPU the
+    Nature CNN's gradients run ~8x slower inside a loop; see benchmarks/results/
+    engines_cpu.json. No accelerator was available to measure the other way round)."""
     if config.engine == "auto":
         return "fused" if has_jax_env(config) else "host"
     if config.engine not in supported_engines(config):
@@ -46,10 +57,17 @@ def resolve_engine(config: Config) -> str:
     return config.engine
 
 
+def resumes_exactly(config: Config) -> bool:
+    """The fused engine saves a JAX env's state, so its resumes continue the same games."""
+    return resolve_engine(config) == "fused" and has_jax_env(config)
+
+
 def uses_jax_env(config: Config, engine: str) -> bool:
-    """The fused engine needs the JAX env; the host engine takes envpool's where it has
-    the env (CartPole, Acrobot) and the JAX env otherwise (MinAtar)."""
-    return engine == "fused" or not has_envpool_env(config)
+    """The host engine takes envpool's env where it has one (CartPole, Acrobot) and the
+    JAX env otherwise (MinAtar); the fused engine the JAX env where there is one."""
+    if engine == "fused":
+        return has_jax_env(config)
+    return not has_envpool_env(config)
 
 
 def make_engine(config: Config, seeds, segment: int = 0, sharding=None, **options):

@@ -30,8 +30,10 @@ from purejaxdqn.agent import AgentState, make_agent, make_due_mask
 from purejaxdqn.config import Config
 from purejaxdqn.engines.host import Advanced
 from purejaxdqn.envs import EnvStep, env_seed
-from purejaxdqn.evaluation import evaluate_jax
-from purejaxdqn.jax_envs import JaxEnvState, env_key, make_jax_env
+from purejaxdqn.engines import has_jax_env
+from purejaxdqn.envpool_xla import XlaAtari
+from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
+from purejaxdqn.jax_envs import env_key, make_jax_env
 
 MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
 
@@ -39,7 +41,7 @@ MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-itera
 @flax.struct.dataclass
 class FusedCarry:
     agent: AgentState  # [S, ...]
-    env: JaxEnvState  # [S, ...]
+    env: Any  # [S, ...] jax_envs.JaxEnvState, or envpool_xla.XlaEnvState (Atari)
     last: EnvStep  # [S, N, ...]: the step `act` consumes next
     iteration: jax.Array  # () int32, env iterations so far
 
@@ -57,10 +59,23 @@ class FusedEngine:
                  chunk_seconds: float = 1.0, max_chunk: int = MAX_CHUNK):
         self.config, self.seeds = config, tuple(seeds)
         self.env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in self.seeds]
-        self.env = make_jax_env(config, config.num_envs, config.max_episode_steps)
-        self.spec = self.env.spec
+        placed = {} if sharding is None else {"in_shardings": sharding,
+                                              "out_shardings": sharding}
+        self.jax_env = has_jax_env(config)
+        if self.jax_env:  # gymnax: vmapped over the seed axis
+            env = make_jax_env(config, config.num_envs, config.max_episode_steps)
+            reset = jax.jit(jax.vmap(env.reset), **placed)
+            keys = jnp.stack([env_key(s) for s in self.env_seeds])
+            self._reset_envs = lambda: reset(keys)
+            self._step_envs = jax.vmap(env.step)
+            self._host_envs = None
+        else:  # Atari through envpool's XLA interface, one envpool per seed
+            self._host_envs = XlaAtari(config, self.env_seeds, config.max_episode_steps)
+            env = self._host_envs
+            self._reset_envs, self._step_envs = env.reset, env.step
+        self.spec = env.spec
+        self.resumes_exactly = self.jax_env  # envpool's emulators cannot be saved
         self.agent = make_agent(config, self.spec, sharding)
-        self.jax_env = True
         self.action_log: list = []
         self._chunk_seconds = chunk_seconds
         # a fixed chunk if the config sets one, else adapted under MAX_CHUNK
@@ -69,17 +84,13 @@ class FusedEngine:
         self._iterations_per_s = None  # measured, to size the next chunk
         self._learned = False
         self._evaluate = None
-        self._metrics_shape = None
-        placed = {} if sharding is None else {"in_shardings": sharding,
-                                              "out_shardings": sharding}
-        self._reset = jax.jit(jax.vmap(self.env.reset), **placed)
         self._run = jax.jit(self._make_chunk(max_chunk), donate_argnums=0)
 
     def _make_chunk(self, max_iterations: int) -> Callable:
         config, fns = self.config, self.agent.fns
         due_mask = make_due_mask(config)
         act = jax.vmap(fns.act)
-        env_step = jax.vmap(self.env.step)
+        env_step = self._step_envs
         learn, learn_masked = jax.vmap(fns.learn), jax.vmap(fns.learn_masked)
         by_episodes = config.update_trigger == "episodes"
 
@@ -122,7 +133,7 @@ class FusedEngine:
     # --- state --------------------------------------------------------------------
     def start(self, keys: jax.Array) -> FusedCarry:
         agent = self.agent.init(keys)
-        env, last = self._reset(jnp.stack([env_key(s) for s in self.env_seeds]))
+        env, last = self._reset_envs()
         last = last._replace(episode_length=last.episode_length.astype(jnp.int32))
         self._metrics = self._zero_metrics(agent)
         return FusedCarry(agent=agent, env=env, last=last, iteration=jnp.zeros((), jnp.int32))
@@ -132,8 +143,10 @@ class FusedEngine:
         return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
     def checkpoint_extras(self, carry: FusedCarry) -> tuple[Any, np.ndarray]:
-        return {"env": carry.env, "last": carry.last}, \
-            np.zeros((0, len(self.seeds), self.config.num_envs), np.uint8)
+        """The JAX env's state and pending step; nothing for envpool (its emulators
+        cannot be saved: a resume plays fresh games, see envs.env_seed)."""
+        extras = {"env": carry.env, "last": carry.last} if self.jax_env else None
+        return extras, np.zeros((0, len(self.seeds), self.config.num_envs), np.uint8)
 
     def restore(self, carry: FusedCarry, agent: AgentState, extras: Any, actions: np.ndarray,
                 iteration: int, exact: bool) -> FusedCarry:
@@ -176,8 +189,13 @@ class FusedEngine:
     # --- evaluation ---------------------------------------------------------------
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
         if self._evaluate is None:
-            self._evaluate = evaluate_jax(self.config, self.agent.network)
+            if self.jax_env:
+                self._evaluate = evaluate_jax(self.config, self.agent.network)
+            else:  # Atari: the host evaluation on envpool
+                policy = make_policy(self.agent.network)
+                self._evaluate = lambda p, k, s: evaluate(self.config, policy, p, k, seed=s)
         return self._evaluate(params, key, first_env_seed)
 
     def close(self) -> None:
-        pass
+        if self._host_envs is not None:
+            self._host_envs.close()

@@ -41,6 +41,7 @@ class HostCarry(NamedTuple):
 
 class HostEngine:
     name = "host"
+    resumes_exactly = True  # the JAX env's saved state, or envpool fed the recorded actions
 
     def __init__(self, config: Config, seeds, segment: int = 0, sharding=None,
                  overlap: bool = True, timer: Callable[[str, float], None] | None = None,

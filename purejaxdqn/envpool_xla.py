@@ -1,0 +1,96 @@
+"""Atari inside jit: envpool's XLA interface (`env.xla()`) as a seed-batched JAX env.
+
+envpool steps its emulators on CPU threads behind an XLA custom call whose only
+state is an opaque handle; `step(handle, actions) -> (handle, outputs)` can run
+inside `lax.scan`/`fori_loop`, so the fused engine can keep Atari in its loop.
+This module turns envpool's outputs into the same `envs.EnvStep` flags the host
+wrapper (`envs.VecEnv._to_step`) computes in numpy, here in jax.numpy:
+`reset` where `elapsed_step == 0`, a real game over on the time-limit step is
+terminal, `life_lost` from the lives counter, raw per-game score and length.
+
+One envpool object per seed (each with its seed's env seeds, as on the host); the
+custom call does not vmap, so `step` loops over the seeds in Python (unrolled in
+the trace). The emulators cannot be saved, so a resume of a fused Atari run
+starts fresh games (like the host engine without --exact-resume).
+"""
+
+from __future__ import annotations
+
+import flax
+import jax
+import jax.numpy as jnp
+
+from purejaxdqn.config import Config
+from purejaxdqn.envs import EnvSpec, EnvStep, _make_envpool, _obs_layout, resolve_env_id
+
+
+@flax.struct.dataclass
+class XlaEnvState:
+    handles: tuple  # one envpool handle per seed (opaque uint8 arrays)
+    lives: jax.Array  # [S, N] int32
+    score: jax.Array  # [S, N] float32, raw score of the game in progress
+    length: jax.Array  # [S, N] int32
+
+
+class XlaAtari:
+    """`reset() -> (state, EnvStep[S, N])` and the pure `step(state, actions [S, N])`."""
+
+    def __init__(self, config: Config, env_seeds: list[int], max_episode_steps: int):
+        kind, envpool_id, game = resolve_env_id(config.env_id)
+        if kind not in ("atari", "atari_ram"):
+            raise ValueError(f"envpool's XLA path here is for Atari, not {kind}")
+        self.kind, self.num_envs = kind, config.num_envs
+        self.envs = [_make_envpool(config, envpool_id, kind, config.num_envs, s,
+                                   max_episode_steps) for s in env_seeds]
+        obs_shape, obs_dtype, stack = _obs_layout(kind, self.envs[0].observation_space)
+        self.spec = EnvSpec(kind, envpool_id, game, int(self.envs[0].action_space.n),
+                            obs_shape, obs_dtype, stack)
+        self._xla = [env.xla() for env in self.envs]  # (handle, recv, send, step) each
+
+    def reset(self) -> tuple[XlaEnvState, EnvStep]:
+        outputs, handles = [], []
+        for env, (handle, recv, _, _) in zip(self.envs, self._xla):
+            env.async_reset()
+            handle, out = jax.jit(recv)(handle)
+            handles.append(handle)
+            outputs.append(out)
+        zeros = jnp.zeros((len(self.envs), self.num_envs), jnp.int32)
+        state = XlaEnvState(handles=tuple(handles), lives=zeros,
+                            score=zeros.astype(jnp.float32), length=zeros)
+        # jitted: every leaf its own buffer (the fused engine donates the carry)
+        return jax.jit(self._record)(state, outputs)
+
+    def step(self, state: XlaEnvState, actions: jax.Array) -> tuple[XlaEnvState, EnvStep]:
+        handles, outputs = [], []
+        for k, (_, _, _, step) in enumerate(self._xla):
+            handle, out = step(state.handles[k], actions[k].astype(jnp.int32))
+            handles.append(handle)
+            outputs.append(out)
+        return self._record(state.replace(handles=tuple(handles)), outputs)
+
+    def _record(self, state: XlaEnvState, outputs: list) -> tuple[XlaEnvState, EnvStep]:
+        obs, reward, terminated, truncated, info = (
+            jax.tree_util.tree_map(lambda *x: jnp.stack(x), *outputs))
+        reset = info["elapsed_step"] == 0
+        # as envs.VecEnv._to_step: a game over on the time-limit step is terminal
+        terminated = terminated.astype(bool) | info["terminated"].astype(bool)
+        truncated = truncated.astype(bool) & ~terminated
+        reward = reward.astype(jnp.float32)
+        lives = info["lives"].astype(jnp.int32)
+        life_lost = (lives < state.lives) & ~reset
+        if self.kind == "atari_ram":
+            obs = info["ram"].astype(jnp.uint8)
+        frame = obs[:, :, -1] if self.spec.frame_stack > 1 else obs
+        score = jnp.where(reset, 0.0, state.score + reward)
+        length = jnp.where(reset, 0, state.length + 1)
+        done = terminated | truncated
+        step = EnvStep(obs=obs, frame=frame, reward=reward, terminated=terminated,
+                       truncated=truncated, life_lost=life_lost, first=reset, reset=reset,
+                       episode_return=jnp.where(done, score, jnp.nan),
+                       episode_length=jnp.where(done, length, 0).astype(jnp.int32))
+        return state.replace(lives=lives, score=score, length=length), step
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+

@@ -1,19 +1,21 @@
 """The fused engine: act -> env -> store -> learn, K env iterations per device call.
 
-One jitted, donated function runs up to `K` env iterations under `lax.scan`: the
-same `act`, `learn` and due-rule (agent.py) the host engine calls once per
-iteration, and the JAX env's `step` (jax_envs.py) in place of envpool, all
-vmapped over the seed axis. The host only sees chunk boundaries: logs,
+One jitted, donated function runs up to `K` env iterations in a `lax.fori_loop`:
+the same `act`, `learn` and learn-when rule (agent.py) the host engine calls once
+per iteration, with a JAX env's `step` in place of envpool's send/recv: a gymnax
+env (jax_envs.py, vmapped over the seed axis) or Atari through envpool's XLA
+interface (envpool_xla.py). The host only sees chunk boundaries: logs,
 evaluations, checkpoints and Ctrl-C happen between chunks.
 
-`K` is a compile-time bound; how many iterations a call runs is an argument (the
-iterations past it are skipped by `lax.cond`), so the loop's log/eval/checkpoint
-step counts land exactly where the host engine puts them, a chunk takes about
-`chunk_seconds` (measured, adapted), and none of this recompiles. Results do not
-depend on where the chunks are cut: every iteration runs the same compiled body.
+How many iterations a call runs is an argument (the loop's trip count is dynamic),
+so the loop's log/eval/checkpoint step counts land exactly where the host engine
+puts them, a chunk takes about `chunk_seconds` (measured, adapted), and nothing
+recompiles. Results do not depend on where the chunks are cut: every iteration
+runs the same compiled body (tested bit for bit).
 
-The env state (RNG included) is a pytree in the carry: a checkpoint saves it and a
-resume continues bit-exactly, with no actions replayed.
+A gymnax env's state (RNG included) is a pytree in the carry: a checkpoint saves it
+and a resume continues bit-exactly, with no actions replayed. envpool's emulators
+cannot be saved: a fused Atari run resumes with fresh games.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ import numpy as np
 
 from purejaxdqn.agent import AgentState, make_agent, make_due_mask
 from purejaxdqn.config import Config
+from purejaxdqn.engines import has_jax_env
 from purejaxdqn.engines.host import Advanced
 from purejaxdqn.envs import EnvStep, env_seed
-from purejaxdqn.engines import has_jax_env
 from purejaxdqn.envpool_xla import XlaAtari
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 from purejaxdqn.jax_envs import env_key, make_jax_env
@@ -76,7 +78,6 @@ class FusedEngine:
         self.spec = env.spec
         self.resumes_exactly = self.jax_env  # envpool's emulators cannot be saved
         self.agent = make_agent(config, self.spec, sharding)
-        self.action_log: list = []
         self._chunk_seconds = chunk_seconds
         # a fixed chunk if the config sets one, else adapted under MAX_CHUNK
         self._fixed = config.chunk_iterations > 0
@@ -109,9 +110,9 @@ class FusedEngine:
             return new, metrics, jnp.any(due)
 
         def chunk(carry: FusedCarry, metrics: dict, count, learning_starts):
-            # A while loop with a dynamic trip count rather than a scan whose surplus
-            # iterations are skipped by lax.cond: a cond over the carry copies the replay
-            # (40 MB for MinAtar) on each iteration on XLA:CPU.
+            # A loop with a dynamic trip count, not a fixed-length scan whose surplus
+            # iterations a lax.cond skips: no branch over the whole carry (replay
+            # included) that XLA:CPU might copy on every iteration.
             shape = (max_iterations,) + carry.last.episode_return.shape
             outputs = _Chunk(jnp.full(shape, jnp.nan, jnp.float32),
                              jnp.zeros(shape, jnp.int32), jnp.zeros(max_iterations, bool))

@@ -70,7 +70,8 @@ def serial_profile(config, min_seconds: float, min_learns: int) -> dict:
     try:
         while True:
             events.clear()
-            train(config.replace(engine="host", eval_every=0, log_every=stop), run_dir,
+            train(config.replace(engine="host", eval_every=0, log_every=stop,
+                                 checkpoint_replay=False), run_dir,
                   progress=False, overlap=False, stop_after_steps=stop,
                   engine_options={"timer": timer})
             learn_at = [i for i, (phase, _) in enumerate(events) if phase == "learn"]

@@ -24,6 +24,7 @@ machine's load hits both; compare them as ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 
@@ -48,6 +49,7 @@ WINDOW_STEPS = {"cartpole": 20_000, "minatar": 2_000, "atari8": 512, "atari32": 
 
 
 def run(workloads, seeds_list, reps: int, quick: bool, atari_seeds=(1,)) -> dict:
+    machine = machine_info()  # the load average at start is in it
     rows = []
     with tempfile.TemporaryDirectory(prefix="engines-") as root:
         for workload in workloads:
@@ -70,7 +72,8 @@ def run(workloads, seeds_list, reps: int, quick: bool, atari_seeds=(1,)) -> dict
                              "total_steps_per_s": total})
                 log(f"  fused/host = {total['fused'] / total['host']:.2f} "
                     f"({total['fused']:.0f} vs {total['host']:.0f} agent steps/s, all seeds)")
-    return {"benchmark": "engines", "machine": machine_info(), "reps": reps, "quick": quick,
+    machine["load_average_end"] = list(os.getloadavg())
+    return {"benchmark": "engines", "machine": machine, "reps": reps, "quick": quick,
             "workloads": {w: WORKLOADS[w].to_dict() for w in workloads}, "rows": rows}
 
 

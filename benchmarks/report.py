@@ -257,18 +257,31 @@ def replay_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def engines_table(report: dict) -> str:
+    """fused vs host per workload and number of seeds (benchmarks/engines.py)."""
+    rows = ["| workload | seeds | host: agent steps/s (all seeds) | fused: agent steps/s "
+            "(all seeds) | fused / host |", "|---|---:|---:|---:|---:|"]
+    for r in report.get("rows", []):
+        if "fused_over_host" in r:
+            t = r["total_steps_per_s"]
+            rows.append(f"| {r['workload']} | {r['seeds']} | {t['host']:,.0f} | "
+                        f"{t['fused']:,.0f} | {r['fused_over_host']:.2f} |")
+    return "\n".join(rows)
+
+
 # --- the README section ----------------------------------------------------------
 
 
-def load_results(results_dir: str) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
-    def load(pattern):
-        out = []
-        for path in sorted(glob.glob(os.path.join(results_dir, pattern))):
-            with open(path) as f:
-                out.append((path, json.load(f)))
-        return out
+def _load(results_dir: str, pattern: str) -> list[tuple[str, dict]]:
+    out = []
+    for path in sorted(glob.glob(os.path.join(results_dir, pattern))):
+        with open(path) as f:
+            out.append((path, json.load(f)))
+    return out
 
-    return load("sps_*.json"), load("replay_*.json")
+
+def load_results(results_dir: str) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    return _load(results_dir, "sps_*.json"), _load(results_dir, "replay_*.json")
 
 
 def section(results_dir: str, base_dir: str | None = None) -> str:
@@ -298,6 +311,13 @@ def section(results_dir: str, base_dir: str | None = None) -> str:
                   f"{report.get('benchmark', '')}. Machine: "
                   f"{machine_line(_replay_machine(report.get('machine', {})))}.", "",
                   replay_table(report)]
+    for path, report in _load(results_dir, "engines_*.json"):
+        lines += ["", f"### Engines: fused vs host (`{os.path.basename(path)}`)", "",
+                  "The real training loop (`train.train`), median agent steps/s over log "
+                  "windows once learning runs, all seeds together; workloads in "
+                  "`benchmarks/engines.py`. Machine: "
+                  f"{machine_line(report.get('machine', {}))}.", "",
+                  engines_table(report)]
     if not any(is_gpu(r) for _, r in sps + replay):
         lines += ["", "**GPU:** no GPU was available to this project's sessions, so no GPU "
                   "figures are given; every number above is from a CPU-only machine. Running "

@@ -17,7 +17,7 @@ from purejaxdqn.config import Config, ConfigError
 # Flags that may differ from config.json on `--resume`: they change when the run
 # is saved, not what it learns. Everything else would make the resumed run a
 # different experiment from the one its logs and checkpoint describe.
-RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes", "chunk_iterations")
+RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes")
 
 # What a run writes into its directory (cleared by --overwrite; nothing else is touched).
 RUN_FILES = ("config.json", "episodes.csv", "metrics.jsonl", "eval.jsonl", "summary.json",

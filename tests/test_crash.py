@@ -22,7 +22,10 @@ from purejaxdqn.runlog import read_event_records, read_jsonl
 TOTAL, WARMUP, LOG, EVAL, CKPT = 6_000, 500, 500, 2_000, 1_000
 FLAGS = ["--preset", "cartpole", "--total-steps", str(TOTAL), "--warmup-steps", str(WARMUP),
          "--log-every", str(LOG), "--eval-every", str(EVAL), "--eval-episodes", "2",
-         "--checkpoint-every", str(CKPT), "--no-progress"]
+         "--checkpoint-every", str(CKPT), "--no-progress",
+         # the host engine: envpool's fresh-games resume is what this test pins down (the
+         # fused engine's exact resume is tests/test_engines.py::test_fused_resume_is_bit_exact)
+         "--engine", "host"]
 
 
 def _start(*args, cache):

@@ -38,13 +38,19 @@ def num_eval_envs(config: Config, episodes: int | None = None) -> int:
     return config.eval_num_envs or min(episodes or config.eval_episodes, 32)
 
 
+def game_quota(num_envs: int, episodes: int) -> np.ndarray:
+    """Games each eval env plays: `episodes` split as evenly as possible."""
+    quota = np.full(num_envs, episodes // num_envs)
+    quota[: episodes % num_envs] += 1
+    return quota
+
+
 def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed: int,
              episodes: int | None = None) -> dict:
     """Play `episodes` games (default config.eval_episodes); return score statistics."""
     episodes = episodes or config.eval_episodes
     num_envs = num_eval_envs(config, episodes)
-    quota = np.full(num_envs, episodes // num_envs)
-    quota[: episodes % num_envs] += 1
+    quota = game_quota(num_envs, episodes)
     env = make_eval_env(config, num_envs, seed)
     scores: list[float] = []
     lengths: list[int] = []
@@ -90,8 +96,7 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
 
     episodes = episodes or config.eval_episodes
     num_envs = num_eval_envs(config, episodes)
-    quota = np.full(num_envs, episodes // num_envs)
-    quota[: episodes % num_envs] += 1
+    quota = game_quota(num_envs, episodes)
     env = make_jax_env(config, num_envs, config.eval_max_episode_steps)
     rows = np.arange(num_envs)
 

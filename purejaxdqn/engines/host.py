@@ -100,7 +100,7 @@ class HostEngine:
         """Env iterations until `until_steps`, a stop request or the time budget."""
         n = self.config.num_envs
         state, env_steps, iteration = carry
-        steps = carry_steps(carry, n)
+        steps = carry_steps(carry)
         episodes, metrics, first_learn = [], None, None
         deadline = time.perf_counter() + self._budget_s
         while steps < until_steps and not stop():
@@ -165,6 +165,6 @@ class HostEngine:
         self.envs.close()
 
 
-def carry_steps(carry, num_envs: int) -> int:
+def carry_steps(carry) -> int:
     """Agent steps per seed (all seeds move together)."""
     return int(carry.agent.learner.steps[0])

@@ -158,14 +158,18 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
                                   "in RUN_DIR with the config in its config.json")
         run_dir = args.resume
         config_path = os.path.join(run_dir, "config.json")
-        if not os.path.isdir(run_dir):
+        if not os.path.exists(run_dir):
             raise ConfigError(f"resume directory {run_dir} does not exist")
+        if not os.path.isdir(run_dir):
+            raise ConfigError(f"--resume {run_dir}: not a directory (give the run directory, "
+                              "which holds config.json and checkpoint/)")
         if not os.path.exists(config_path):
             raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
         from purejaxdqn import checkpoint
 
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
+        _check_unfinished(run_dir, config_path, checkpoint.read_host(run_dir))
         if args.exact_resume and not checkpoint.read_host(run_dir).get("has_replay"):
             raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
                               f"{run_dir} does not hold (checkpoint_replay off, or finished)")
@@ -182,20 +186,45 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         if args.env_id:
             config = config.replace(env_id=args.env_id)
         run_dir = args.run_dir or os.path.join(
-            "runs", f"{config.env_id}-seed{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+            "runs", f"{config.env_id}-{_seeds_name(config)}-{time.strftime('%Y%m%d-%H%M%S')}")
         check_new_run_dir(run_dir, args.overwrite)
         resume = False
     config.validate()
     kind = resolve_env_id(config.env_id)[0]
-    from purejaxdqn.engines import resolve_engine
+    from purejaxdqn.engines import resolve_engine, slower_engine_warning
     from purejaxdqn.watch import PLAYERS
 
     resolve_engine(config)  # an env with no such engine: one line naming those it has
+    warning = slower_engine_warning(config)
+    if warning:
+        print(f"purejaxdqn: warning: {warning}", file=sys.stderr)
     if config.record_video_every and kind not in PLAYERS:
         raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
                           f"(players: {', '.join(PLAYERS)})")
     check_memory(config)
     return config, run_dir, resume
+
+
+def _seeds_name(config: Config) -> str:
+    """'seed3' for one seed, 'seeds0-1-2' for side-by-side seeds (run directory names)."""
+    seeds = config.all_seeds
+    return f"seed{seeds[0]}" if len(seeds) == 1 else "seeds" + "-".join(map(str, seeds))
+
+
+def _check_unfinished(run_dir: str, config_path: str, host: dict) -> None:
+    """A finished run has nothing to resume (and its last checkpoint keeps no replay):
+    say so, and how to train longer, instead of failing on what the checkpoint lacks."""
+    with open(config_path) as f:
+        try:
+            total = json.load(f).get("total_steps")
+        except (json.JSONDecodeError, AttributeError):
+            return  # the config's own check reports it
+    steps = host.get("steps")
+    if isinstance(total, int) and isinstance(steps, int) and steps >= total:
+        raise ConfigError(
+            f"the run in {run_dir} is finished ({steps:,} of {total:,} steps): nothing to "
+            "resume; to train longer start a new run with a larger --total-steps "
+            f"(e.g. --preset/flags as in {config_path})")
 
 
 def _print_presets() -> None:
@@ -237,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.overwrite:
         clear_run_dir(run_dir)
+    run_dir = os.path.abspath(run_dir)
+    print(f"run directory: {run_dir}\n(stop with Ctrl-C; continue with: "
+          f"purejaxdqn train --resume {run_dir})", flush=True)
     try:
         summary = train(config, run_dir, resume=resume, exact_resume=args.exact_resume,
                         progress=not args.no_progress)

@@ -144,6 +144,13 @@ class Config:
 
     def validate(self) -> "Config":
         """Raise ConfigError naming the first impossible value; return self if fine."""
+        for field in dataclasses.fields(self):
+            values = getattr(self, field.name)
+            for value in values if isinstance(values, tuple) else (values,):
+                if type(value) is int and abs(value) > MAX_INT:
+                    raise ConfigError(
+                        f"{field.name} ({value:,}) is out of range: at most {MAX_INT:,} "
+                        "(steps, sizes and seeds are int32 on the device)")
         for name, choices in FIELD_CHOICES.items():
             check_choice(name, getattr(self, name), choices)
         if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
@@ -295,6 +302,8 @@ FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices({
 })
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
+# Step counters, schedule lengths and sizes become int32 arrays on the device.
+MAX_INT = 2**31 - 1
 MAX_REPLAY_CAPACITY = 2**24
 # Env seeds: seed s owns [s * SEED_BLOCK, (s + 1) * SEED_BLOCK) (see envs.env_seed);
 # envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.

@@ -68,6 +68,9 @@ def parse_field(name: str, text: str, what: str | None = None) -> Any:
             return False
         raise ConfigError(f"{what}: expected true or false, got {text!r}")
     if kind is tuple:
+        # An empty value would silently mean "the default" (no seeds: seed 0), never a list.
+        if not text.strip(", "):
+            raise ConfigError(f"{what}: expected comma-separated integers, got an empty value")
         return tuple(parse_int(part, what) for part in text.split(",") if part.strip())
     if kind is int:
         return parse_int(text, what)

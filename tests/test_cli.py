@@ -19,6 +19,10 @@ BAD_INPUTS = [
     (["--preset", "cartpole", "--run-dir", "/proc/purejaxdqn-run"], "is not writable"),
     (["--preset", "cartpole", "--target", "triple"], "invalid choice: 'triple'"),
     (["--preset", "cartpole", "--seed", "5000"], "seeds must be at most 2047"),
+    (["--preset", "cartpole", "--total-steps", "99999999999999999999"],
+     "total_steps (99,999,999,999,999,999,999) is out of range: at most 2,147,483,647"),
+    (["--preset", "cartpole", "--replay-capacity", "-99999999999"], "replay_capacity"),
+    (["--preset", "cartpole", "--seeds", ""], "argument --seeds: invalid integer list value"),
 ]
 
 
@@ -95,6 +99,49 @@ def test_resume_refuses_flags_that_change_the_run(tmp_path, args, fragment):
     before = _snapshot(tmp_path)
     _assert_one_line_exit_2(_cli("train", "--resume", str(run), *args, cwd=tmp_path), fragment)
     assert _snapshot(tmp_path) == before  # nothing written, config.json untouched
+
+
+def test_resume_of_a_file_says_it_is_not_a_directory(tmp_path):
+    (tmp_path / "run.json").write_text("{}")
+    _assert_one_line_exit_2(_cli("train", "--resume", str(tmp_path / "run.json")),
+                            "not a directory")
+
+
+def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
+    from purejaxdqn.config import CARTPOLE
+
+    run = _fake_run(tmp_path)
+    (run / "checkpoint" / "host.json").write_text(
+        '{"steps": %d, "has_replay": false}' % CARTPOLE.total_steps)
+    before = _snapshot(tmp_path)
+    result = _cli("train", "--resume", str(run))
+    _assert_one_line_exit_2(result, f"is finished ({CARTPOLE.total_steps:,} of "
+                                    f"{CARTPOLE.total_steps:,} steps)")
+    assert "--total-steps" in result.stderr and "--exact-resume" not in result.stderr
+    assert _snapshot(tmp_path) == before
+
+
+def test_run_dir_names_every_seed():
+    from purejaxdqn.cli import _seeds_name
+    from purejaxdqn.config import CARTPOLE
+
+    assert _seeds_name(CARTPOLE.replace(seed=3)) == "seed3"
+    assert _seeds_name(CARTPOLE.replace(seeds=(0, 1, 2))) == "seeds0-1-2"
+
+
+def test_fused_engine_on_atari_warns_on_cpu_only():
+    import jax
+
+    from purejaxdqn.config import NATURE
+    from purejaxdqn.engines import slower_engine_warning
+
+    warning = slower_engine_warning(NATURE.replace(engine="fused"))
+    if jax.default_backend() == "cpu":
+        assert "--engine fused on Atari" in warning and "\n" not in warning
+    else:
+        assert warning is None
+    assert slower_engine_warning(NATURE) is None  # auto
+    assert slower_engine_warning(NATURE.replace(env_id="CartPole-v1", engine="fused")) is None
 
 
 def test_resume_accepts_the_allow_list_and_repeated_values():

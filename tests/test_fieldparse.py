@@ -12,12 +12,14 @@ def test_values_take_the_type_of_the_fields_default():
     assert parse_field("total_steps", "6e4") == 60_000
     assert parse_field("total_steps", " 60_000 ") == 60_000
     assert parse_field("learning_rate", "1e-3") == 1e-3
-    assert parse_field("mlp_hidden", "64, 64") == (64, 64) and parse_field("seeds", "") == ()
+    assert parse_field("mlp_hidden", "64, 64") == (64, 64)
     assert parse_field("target", "double") == "double"
 
 
 @pytest.mark.parametrize("name, text, message", [
     ("dueling", "maybe", "dueling: expected true or false, got 'maybe'"),
+    ("seeds", "", "seeds: expected comma-separated integers, got an empty value"),
+    ("seeds", " , ", "seeds: expected comma-separated integers, got an empty value"),
     ("batch_size", "3.5", "batch_size must be an integer, got '3.5'"),
     ("mlp_hidden", "64,x", "mlp_hidden must be an integer, got 'x'"),
     ("gamma", "high", "gamma: expected a number, got 'high'"),

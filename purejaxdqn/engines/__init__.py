@@ -57,6 +57,21 @@ def resolve_engine(config: Config) -> str:
     return config.engine
 
 
+def slower_engine_warning(config: Config) -> str | None:
+    """A line for `--engine fused` on Atari on XLA:CPU, where it was measured slower than
+    the host engine (0.18-0.19x, benchmarks/results/engines_cpu.json: the Nature CNN's
+    gradients inside a loop); None elsewhere. A warning, not a refusal: the run is
+    correct, and the fused engine may be the faster one on an accelerator."""
+    if config.engine != "fused" or not has_xla_atari(config):
+        return None
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return None
+    return ("--engine fused on Atari runs at about 0.2x the host engine's speed on this "
+            "CPU backend (benchmarks/results/engines_cpu.json); --engine auto picks host")
+
+
 def resumes_exactly(config: Config) -> bool:
     """The fused engine saves a JAX env's state, so its resumes continue the same games."""
     return resolve_engine(config) == "fused" and has_jax_env(config)

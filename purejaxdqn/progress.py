@@ -5,7 +5,10 @@ Warm-up (random play, no updates) runs tens of times faster than learning, so
 the speed and the ETA come from the *current phase* only, over the last
 `window_s` seconds: an ETA during warm-up covers the warm-up alone (learning's
 speed is not known yet), one during learning the remaining steps at learning's
-speed.
+speed. The first step of a phase pays for compiling its functions (seconds for
+one step), so it is left out of the rate, and no rate (nor ETA) is shown before
+the phase has run `min_span_s` seconds after it: an early ETA of hours, from a
+compile, is worse than none.
 """
 
 from __future__ import annotations
@@ -41,16 +44,17 @@ class Progress:
     def __init__(self, total: int, steps: int, learning_starts: int,
                  stream: TextIO | None = None, tty: bool | None = None,
                  refresh_s: float = 0.5, plain_every_s: float = 60.0, window_s: float = 20.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 min_span_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
         self.total, self.learning_starts = total, learning_starts
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.every = refresh_s if self.tty else plain_every_s
-        self.window_s, self.clock = window_s, clock
+        self.window_s, self.min_span_s, self.clock = window_s, min_span_s, clock
         self.postfix = ""
         self.steps = steps
         self._phase = self._phase_of(steps)
         self._samples = deque([(clock(), steps)])  # (time, steps) in the current phase
+        self._settled = False  # False until the phase's first (compiling) step is past
         self._shown_at = clock()
         self._width = 0
 
@@ -58,15 +62,21 @@ class Progress:
         return "warm-up" if steps < self.learning_starts else "learning"
 
     def steps_per_s(self) -> float | None:
+        """Steps/s of the current phase over the window; None until measured."""
         (t0, s0), (t1, s1) = self._samples[0], self._samples[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else None
+        if not self._settled or t1 - t0 < self.min_span_s or s1 <= s0:
+            return None
+        return (s1 - s0) / (t1 - t0)
 
     def update(self, steps: int) -> None:
         now = self.clock()
         self.steps = steps
         phase = self._phase_of(steps)
         if phase != self._phase:  # speeds of different phases never mix
-            self._phase = phase
+            self._phase, self._settled = phase, False
+            self._samples.clear()
+        elif not self._settled:  # the step that compiled is over: measure from here
+            self._settled = True
             self._samples.clear()
         self._samples.append((now, steps))
         while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
@@ -78,9 +88,10 @@ class Progress:
         rate = self.steps_per_s()
         eta = eta_seconds(self._phase, self.steps, self.total, self.learning_starts, rate)
         what = "warm-up ends in" if self._phase == "warm-up" else "ETA"
+        timing = ("measuring speed" if rate is None else
+                  f"{rate:,.0f} steps/s | {what} {_duration(eta)}")
         text = (f"{self._phase} {self.steps:,}/{self.total:,} steps "
-                f"({100 * self.steps / self.total:.1f}%) | "
-                f"{'-' if rate is None else f'{rate:,.0f}'} steps/s | {what} {_duration(eta)}")
+                f"({100 * self.steps / self.total:.1f}%) | {timing}")
         return text + (f" | {self.postfix}" if self.postfix else "")
 
     def _show(self, now: float) -> None:

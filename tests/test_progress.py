@@ -68,3 +68,23 @@ def test_terminal_line_is_rewritten_in_place():
     bar.close()
     text = out.getvalue()
     assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
+
+
+def test_no_eta_until_the_phase_has_a_measured_rate_and_the_compile_step_is_left_out():
+    clock, out = Clock(), io.StringIO()
+    bar = Progress(total=100_000, steps=0, learning_starts=1_000, stream=out, tty=False,
+                   window_s=20, min_span_s=5, clock=clock)
+    clock.t += 30.0  # the first call compiles: 8 steps in 30 s
+    bar.update(8)
+    assert bar.steps_per_s() is None and "measuring speed" in bar.line()
+    assert "ETA" not in bar.line() and "ends in" not in bar.line()
+    for _ in range(40):  # then 8 steps every 0.1 s: 80 steps/s
+        clock.t += 0.1
+        bar.update(bar.steps + 8)
+    # 4 s after the compile: still measuring, not an ETA from 328 steps in 34 s
+    assert bar.steps_per_s() is None
+    for _ in range(20):
+        clock.t += 0.1
+        bar.update(bar.steps + 8)
+    assert bar.steps_per_s() == pytest.approx(80)  # 6 s: measured, compile excluded
+    assert "warm-up ends in 0:06" in bar.line()  # (1,000 - 488) / 80 = 6.4 s

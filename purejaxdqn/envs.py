@@ -169,7 +169,11 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
         space = envpool.make_spec(envpool_id, **_envpool_options(
             config, kind, config.num_envs, 0, config.max_episode_steps)).observation_space
     obs_shape, dtype, stack = _obs_layout(kind, space)
-    return (obs_shape[1:] if stack > 1 else obs_shape), dtype, stack
+    frame_shape = obs_shape[1:] if stack > 1 else obs_shape
+    # The replay stores frames after the configured crop/resize, wherever it runs
+    # (env wrapper or `act`): 80x80 for note 002's agent, not envpool's 210x160.
+    transform = make_obs_transform(config, frame_shape) if kind == "atari" else None
+    return (transform.shape if transform else frame_shape), dtype, stack
 
 
 class VecEnv:

@@ -287,3 +287,19 @@ def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
     assert seed_agents._extend_or(str(run_dir), config) == "reuse"
     with pytest.raises(seed_agents.AblationError):  # another change is refused
         seed_agents._extend_or(str(run_dir), bigger.replace(gamma=0.9))
+
+
+def test_cropped_preset_replay_is_sized_after_the_crop_and_fits_24_gb():
+    # The preflight once sized note 002's replay from envpool's 210x160 screen (33.6 GB at
+    # 1M: the preset could not start on a 24 GB machine) though it stores 80x80 frames.
+    from purejaxdqn.envs import EnvSpec
+    from purejaxdqn.preflight import replay_bytes
+
+    config = get_preset("breakout-cropped")
+    raw = EnvSpec(kind="atari", envpool_id="Breakout-v5", game="Breakout", num_actions=4,
+                  obs_shape=(4, 210, 160), obs_dtype=np.uint8, frame_stack=4)
+    replay = jax.eval_shape(make_agent(config, raw).init, jax.random.PRNGKey(0)[None]).replay
+    assert replay.frames.shape[-2:] == (80, 80)
+    real = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree_util.tree_leaves(replay))
+    assert replay_bytes(config) == real
+    assert 6.4e9 <= real < 20e9  # 1M 80x80 frames and their flags, well under 24 GB

@@ -135,8 +135,9 @@ def _add_watch_plot(sub) -> None:
                             "Atari's is drawn at 2x its native 210x160)")
     plot = sub.add_parser("plot", help="learning curves of one or several runs")
     plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    plot.add_argument("--out", default=None, metavar="FILE.png",
-                      help="where to write the figure (default: RUN_DIR/curves.png of the first run)")
+    plot.add_argument("--out", default=None, metavar="FILE.png|.svg|.pdf",
+                      help="where to write the figure, format by extension (default: "
+                           "RUN_DIR/curves.png of the first run)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -320,12 +321,12 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from purejaxdqn.plot import PlotError, check_runs, plot_runs
+    from purejaxdqn.plot import FORMATS, PlotError, check_runs, plot_runs
 
     out = args.out or os.path.join(args.run_dirs[0], "curves.png")
     try:
-        if not out.lower().endswith(".png"):
-            raise PlotError(f"--out must name a .png file, got {out}")
+        if not out.lower().endswith(FORMATS):
+            raise PlotError(f"--out must name a {', '.join(FORMATS)} file, got {out}")
         if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
             raise PlotError(f"cannot write {out}: its folder does not exist")
         runs = check_runs(args.run_dirs)

@@ -2,8 +2,9 @@
 
 Six panels over agent steps (of one seed): training episode score (each game
 faint, the running average of the last 100 games bold), evaluation mean score,
-loss, mean Q, epsilon, steps/s, from each run's episodes.csv, eval.jsonl and
-metrics.jsonl (see runlog.py). A run with several seeds is drawn as the mean
+loss, mean Q, epsilon, steps/s while learning (warm-up's random play is left out),
+from each run's episodes.csv, eval.jsonl and metrics.jsonl (see runlog.py); a
+panel with nothing logged yet says so. PNG, SVG or PDF, by the file's extension. A run with several seeds is drawn as the mean
 over seeds with a shaded 95% percentile-bootstrap band over seeds (the same
 `bootstrap_ci` experiments/ablate/ uses). Runs are labelled by the config
 fields in which they differ.
@@ -23,8 +24,11 @@ from purejaxdqn.stats import CONFIDENCE, bootstrap_ci
 
 RUNNING_WINDOW = 100  # games, as the training log's recent_score
 GRID_POINTS = 200  # steps at which per-seed running averages are compared
-METRIC_PANELS = (("loss", "loss"), ("q_mean", "mean Q"), ("epsilon", "ε"),
-                 ("steps_per_s", "agent steps/s"))
+# (metrics.jsonl key, panel title, y-axis label)
+METRIC_PANELS = (("loss", "loss", "TD loss"), ("q_mean", "mean Q", "Q(s, a)"),
+                 ("epsilon", "ε", "ε (exploration)"),
+                 ("steps_per_s", "agent steps/s while learning", "agent steps/s"))
+FORMATS = (".png", ".svg", ".pdf")  # by the output file's extension
 
 
 class PlotError(ValueError):
@@ -138,15 +142,21 @@ def plot_runs(runs: list[RunData]):
         _training_scores(axes[0], run, color, label)
         steps, scores = seed_matrix(run.evals, "score_mean")
         _band(axes[1], steps, scores, color, label, marker="o")
-        for ax, (key, _) in zip(axes[2:], METRIC_PANELS):
-            steps, values = seed_matrix(run.metrics, key)
+        for ax, (key, _, _) in zip(axes[2:], METRIC_PANELS):
+            rows = learning_rows(run) if key == "steps_per_s" else run.metrics
+            steps, values = seed_matrix(rows, key)
             _band(ax, steps, values, color, label)
     titles = [f"training score (each game; running mean of {RUNNING_WINDOW})",
-              "evaluation mean score"] + [title for _, title in METRIC_PANELS]
-    for ax, title in zip(axes, titles):
+              "evaluation mean score"] + [title for _, title, _ in METRIC_PANELS]
+    ylabels = ["raw game score", "raw game score"] + [y for _, _, y in METRIC_PANELS]
+    for ax, title, ylabel in zip(axes, titles, ylabels):
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("agent steps (per seed)")
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+        if not ax.has_data():  # say so, rather than leave empty 0-1 axes
+            ax.text(0.5, 0.5, "no data yet", transform=ax.transAxes, ha="center",
+                    va="center", color="0.4")
     if _positive(axes[2]):  # losses span decades
         axes[2].set_yscale("log")
     axes[0].legend(fontsize="small", loc="best")
@@ -154,6 +164,14 @@ def plot_runs(runs: list[RunData]):
         figure.suptitle(f"mean over seeds; shaded: {CONFIDENCE:.0%} bootstrap CI over seeds",
                         fontsize="medium")
     return figure
+
+
+def learning_rows(run: RunData) -> list[dict]:
+    """The metrics rows whose speed window lies wholly after the warm-up: warm-up plays
+    randomly without updates, tens of times faster, and would dwarf learning's speed."""
+    warmup = run.config.get("warmup_steps", 0)
+    window = run.config.get("log_every", 0)
+    return [r for r in run.metrics if r.get("step", 0) - window >= warmup]
 
 
 def _training_scores(ax, run: RunData, color: str, label: str) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from purejaxdqn import cli
-from purejaxdqn.plot import labels, load_run, running_mean, seed_matrix
+from purejaxdqn.plot import labels, learning_rows, load_run, plot_runs, running_mean, seed_matrix
 
 ABLATION = os.path.join(os.path.dirname(__file__), os.pardir, "experiments", "results",
                         "cartpole", "runs", "CartPole-v1")
@@ -93,7 +93,7 @@ def test_seed_matrix_keeps_common_steps_and_newest_rows():
     ("missing", "does not exist"),
     ("bare", "not a purejaxdqn run directory"),
     ("empty", "has no logged games, metrics or evaluations yet"),
-    ("out", "--out must name a .png file"),
+    ("out", "--out must name a .png, .svg, .pdf file"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
     run = tmp_path / "run"
@@ -109,3 +109,30 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], err
     assert not os.path.exists(tmp_path / "x.jpg") and not os.path.exists(run / "curves.png")
+
+
+def test_svg_and_pdf_by_extension(tmp_path, capsys):
+    run = make_run(tmp_path / "a", {"env_id": "CartPole-v1"})
+    for name, head in (("c.svg", b"<svg"), ("c.pdf", b"%PDF")):
+        code, _, err = plot(capsys, run, "--out", str(tmp_path / name))
+        assert code == 0, err
+        assert head in (tmp_path / name).read_bytes()[:400]
+
+
+def test_panels_have_y_labels_and_say_when_empty(tmp_path):
+    run = make_run(tmp_path / "a", {"env_id": "CartPole-v1"}, seeds=(0,))
+    os.remove(os.path.join(run, "eval.jsonl"))  # no evaluation yet
+    axes = plot_runs([load_run(run)]).axes
+    assert [ax.get_ylabel() for ax in axes] == [
+        "raw game score", "raw game score", "TD loss", "Q(s, a)", "ε (exploration)",
+        "agent steps/s"]
+    empty = [i for i, ax in enumerate(axes) if "no data yet" in [t.get_text() for t in ax.texts]]
+    assert empty == [1]  # the evaluation panel only
+
+
+def test_speed_panel_leaves_out_rows_that_measured_warm_up(tmp_path):
+    # metrics every 100 steps (log_every 100), learning from step 150: the row at 100 is
+    # all warm-up, the one at 200 half warm-up (window 100-200); only 300 is learning.
+    run = make_run(tmp_path / "a", {"env_id": "CartPole-v1", "warmup_steps": 150,
+                                    "log_every": 100}, seeds=(0,))
+    assert [r["step"] for r in learning_rows(load_run(run))] == [300]

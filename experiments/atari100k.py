@@ -373,16 +373,24 @@ class _Parser(OneLineParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m experiments.atari100k",
                      description="Atari 100k study with the data-efficient (DrQ(eps)) preset.")
-    parser.add_argument("--games", default=",".join(DEFAULT_GAMES), help="comma-separated")
-    parser.add_argument("--seeds", default="0", help="comma-separated, e.g. 0,1,2")
-    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--games", default=",".join(DEFAULT_GAMES), metavar="GAMES",
+                        help="comma-separated Atari games, trained one after another "
+                             "(default: %(default)s)")
+    parser.add_argument("--seeds", default="0", metavar="SEEDS",
+                        help="comma-separated seeds, one run each per game (default: %(default)s)")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help="study folder: runs/<game>/seed<k>/ and the report "
+                             "(default: %(default)s)")
     parser.add_argument("--summarize-only", action="store_true",
-                        help="rebuild the table and plots from the run dirs, train nothing")
-    parser.add_argument("--total-steps", default=None,
-                        help="shorter runs for smoke tests (the benchmark is 100k)")
-    parser.add_argument("--published-dir", default=None,
-                        help="folder with rliable's DrQ(eps).json / DER.json (per-run scores)")
-    parser.add_argument("--no-progress", action="store_true")
+                        help="rebuild the table and plots from the run dirs, train nothing "
+                             "(default: off)")
+    parser.add_argument("--total-steps", default=None, metavar="STEPS",
+                        help="shorter runs for smoke tests (default: the benchmark's 100,000)")
+    parser.add_argument("--published-dir", default=None, metavar="DIR",
+                        help="folder with rliable's DrQ(eps).json / DER.json (per-run scores) "
+                             "to add to the table (default: none)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line, only per-run lines (default: off)")
     return parser
 
 

@@ -122,14 +122,25 @@ class _Parser(OneLineParser):
     name = "experiments.minatar"
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m experiments.minatar", description=__doc__.split("\n")[0])
-    parser.add_argument("--games", default="Breakout,SpaceInvaders")
-    parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--steps", default="1000000")
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--report-only", action="store_true")
-    args = parser.parse_args(argv)
+    parser.add_argument("--games", default="Breakout,SpaceInvaders", metavar="GAMES",
+                        help=f"comma-separated, from: {', '.join(GAMES)} (default: %(default)s)")
+    parser.add_argument("--seeds", default="0,1", metavar="SEEDS",
+                        help="comma-separated seeds, trained side by side in one run per game "
+                             "(default: %(default)s)")
+    parser.add_argument("--steps", default="1000000", metavar="STEPS",
+                        help="agent steps per seed (default: %(default)s)")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help="study folder: runs/<game>/ and the report (default: %(default)s)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rebuild the table and curves from the run dirs, train nothing "
+                             "(default: off)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         games = split_list(args.games)
         unknown = [g for g in games if g not in GAMES]

@@ -347,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="output dir (default: experiments/results/<agent>)")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[],
-                        metavar="FIELD=VALUE", help="config overrides on the preset")
+                        metavar="FIELD=VALUE",
+                        help="config overrides on the preset (default: none)")
     parser.add_argument("--random-episodes", default="0", metavar="N",
                         help="also measure N episodes of uniform-random play (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

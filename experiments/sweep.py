@@ -407,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where tasks train when they cannot see --out (no shared "
                             "filesystem); default: <tmp>/purejaxdqn-sweep")
     group.add_argument("--progress-every", type=float, default=30.0, metavar="S",
-                       help="seconds between progress lines when nothing changes")
+                       help="seconds between progress lines when nothing changes "
+                            "(default: %(default)s)")
     return parser
 
 

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[],
                         metavar="FIELD=VALUE",
                         help="config overrides on the base preset, before the variant applies "
-                             "(e.g. --set warmup_steps=500 learning_rate=1e-3)")
+                             "(e.g. --set warmup_steps=500 learning_rate=1e-3; default: none)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars or per-run lines; print only the table")
     parser.add_argument("--summarize-only", action="store_true",

@@ -79,6 +79,8 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     # Pong: mean of -10 and -4 = -7; HNS (-7 + 20.7) / (14.6 + 20.7) = 0.388
     pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
     assert "| 2 | -7.0 |" in pong and "| 0.388 |" in pong and "| -20.7 | 14.6 |" in pong
+    # the papers' means: DER -19.3, HNS 1.4 / 35.3 = 0.040; OTRainbow 1.3, 22 / 35.3 = 0.623
+    assert "| 0.388 | -19.3 | 0.040 | 1.3 | 0.623 | -20.7 |" in pong
     boxing = next(line for line in text.splitlines() if line.startswith("| Boxing |"))
     assert "| 1 | 6.1 | – (1 seed) | 0.500 |" in boxing  # (6.1 - 0.1) / (12.1 - 0.1)
     assert "| Breakout | 0 | 50,000 / 100,000 | unfinished, no checkpoint" in text
@@ -86,6 +88,11 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     # every game has 1 seed in common: Pong seed 0 (-10: HNS 10.7 / 35.3 = 0.303) and
     # Boxing (0.500); trimming a quarter of 2 values drops none, so the IQM is their mean
     assert "ours **0.402**" in text
+    # DER: Pong 0.040, Boxing (0.2 - 0.1) / 12 = 0.008, mean 0.024; OTRainbow: 0.623 and
+    # (2.5 - 0.1) / 12 = 0.2, mean 0.412; one mean per game, so no interval
+    assert "DER **0.024** (the papers' per-game means: no interval)" in text
+    assert "OTRainbow **0.412**" in text
+    assert "van Hasselt, Hessel & Aslanides 2019" in text and "Kielak 2019" in text
     assert os.path.exists(tmp_path / "learning_curves.png") and os.path.exists(tmp_path / "iqm.png")
     rows = open(tmp_path / "results.csv").read().splitlines()
     assert len(rows) == 5 and rows[0].startswith("game,seed,steps")
@@ -105,10 +112,12 @@ def test_published_runs_give_means_and_a_same_games_iqm(tmp_path):
         {"Pong": [-20.7, 14.6], "Boxing": [0.1, 12.1], "Alien": [300.0, 500.0]}))
     text = open(summarize(str(tmp_path), str(published))).read()
     pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
-    assert "| -3.0 | 0.500 | – | – |" in pong  # DrQ(eps) mean of -20.7 and 14.6; no DER file
+    # DrQ(eps) mean of -20.7 and 14.6, then random and human: no DER.json, no column
+    assert "| -3.0 | 0.500 | -20.7 | 14.6 |" in pong
     # IQM of {0, 0, 1, 1}: drop the lowest and highest quarter, mean of {0, 1} = 0.5
     assert "DrQ(eps) **0.500**" in text and "(2 runs/game)" in text
-    assert "rliable's released `DrQ(eps).json`" in text and "DER: not shown" in text
+    assert "rliable's released `DrQ(eps).json`" in text
+    assert "DER (Agarwal et al. re-runs): not shown" in text
 
 
 def test_study_reuses_finished_runs_and_rejects_bad_input(tmp_path, capsys):

@@ -7,7 +7,7 @@ Each row is `end_to_end.end_to_end`: `train.train` itself, throughput per log wi
 once learning runs (the first window, with compilation, dropped), for one engine
 and one number of seeds trained side by side (vmapped). Workloads:
 
-* `cartpole`: issue 11's CartPole workload, the one a fully jitted JAX DQN was measured
+* `cartpole`: the CartPole workload a fully jitted JAX DQN (PureJaxRL's) was measured
   on: 10 envs, batch 128, one update per 10 agent steps, 10k replay, MLP 120-84, Adam
   2.5e-4, MSE, target copy every 500 steps. host = envpool's CartPole-v1, fused =
   gymnax's (the same dynamics).

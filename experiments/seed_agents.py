@@ -1,4 +1,4 @@
-"""The four agents of the users' seed notes (issue 12), one command each.
+"""The four agents of the users' seed notes, one command each.
 
     python -m experiments.seed_agents lunarlander --seeds 0,1,2
     python -m experiments.seed_agents spaceinvaders-ram --seeds 0 --random-episodes 100

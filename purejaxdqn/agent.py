@@ -66,7 +66,7 @@ class Agent(NamedTuple):
     network: Network
     updates_per_learn: int  # gradient updates in one `learn` call
     iterations_per_learn: int  # env iterations between `learn` calls
-    # Episode-driven rules (issue 12): `learn` for the seeds where active [S] is True only,
+    # Episode-driven rules (note 003): `learn` for the seeds where active [S] is True only,
     # and the host-side rule saying which seeds learn in an env iteration (see `learn_due`).
     learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]] | None = None
     learn_due: Callable[..., np.ndarray | None] | None = None

@@ -33,8 +33,8 @@ class Config:
     max_episode_steps: int = 27_000  # truncation (time limit), agent steps per game
     life_loss_terminal: bool = True  # cut the bootstrap at a lost life (learning only)
     reward_clip: bool = True  # sign-clip rewards for learning only; scores stay raw
-    frame_size: tuple[int, ...] = (84, 84)  # envpool's (img_height, img_width), Atari pixels (issue 12)
-    frame_stack: int = 4  # envpool's stack_num; 1 feeds a single frame (note 004) (issue 12)
+    frame_size: tuple[int, ...] = (84, 84)  # envpool's (img_height, img_width), Atari pixels
+    frame_stack: int = 4  # envpool's stack_num; 1 feeds a single frame (note 004)
     obs_crop_rows: tuple[int, ...] = ()  # (top, bottom): keep rows top:bottom of the frame (note 002)
     obs_resize: tuple[int, ...] = ()  # (h, w) nearest-neighbour resize after the crop (note 002)
     obs_transform_on: str = "device"  # crop/resize "device" (in act) or "host" (numpy, env wrapper)
@@ -48,9 +48,9 @@ class Config:
     target_update: str = "hard"  # "hard" copy every period, or "soft" (Polyak) every update
     target_update_period: int = 10_000  # agent steps between hard copies
     soft_tau: float = 0.005
-    update_trigger: str = "steps"  # "episodes": updates_per_episode updates after each finished episode (issue 12)
+    update_trigger: str = "steps"  # "episodes": updates_per_episode updates after each finished episode
     updates_per_episode: int = 10  # with update_trigger="episodes" (note 003)
-    target_update_episodes: int = 20  # finished episodes between copies, target_update="hard_episodes" (issue 12)
+    target_update_episodes: int = 20  # finished episodes between copies, target_update="hard_episodes"
 
     # --- learning -----------------------------------------------------------
     gamma: float = 0.99
@@ -62,7 +62,7 @@ class Config:
     rmsprop_decay: float = 0.95
     rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
     adam_eps: float = 1e-8
-    reward_scale: float = 1.0  # learning reward = (clipped) reward * reward_scale; note 003 uses 0.01 (issue 12)
+    reward_scale: float = 1.0  # learning reward = (clipped) reward * reward_scale; note 003 uses 0.01
     augmentation: str = "none"  # DrQ "shift" of obs/next_obs in the update, or "shift_intensity"
     augment_pad: int = 4  # random shift: edge-pad this many pixels, crop back (DrQ: 4)
 
@@ -77,9 +77,9 @@ class Config:
     epsilon_start: float = 1.0
     epsilon_end: float = 0.1
     epsilon_decay_steps: int = 1_000_000  # counted from the end of warm-up
-    epsilon_decay_episodes: int = 1_400  # episode_linear: finished episodes from start to end (issue 12)
-    epsilon_episode_decay: float = 0.995  # episode_exponential: eps = max(end, start * decay**episodes) (issue 12)
-    epsilon_step_decay: float = 0.99995  # multiplicative: eps = max(end, start * decay**steps after warm-up) (issue 12)
+    epsilon_decay_episodes: int = 1_400  # episode_linear: finished episodes from start to end
+    epsilon_episode_decay: float = 0.995  # episode_exponential: eps = max(end, start * decay**episodes)
+    epsilon_step_decay: float = 0.99995  # multiplicative: eps = max(end, start * decay**steps after warm-up)
 
     # --- replay -----------------------------------------------------------
     replay: str = "uniform"  # or "prioritized"
@@ -102,7 +102,7 @@ class Config:
     checkpoint_replay: bool = True  # save the replay while learning goes on (7 GB for Atari at 1M)
     checkpoint_minutes: float = 10.0  # wall-clock minutes between checkpoints; 0 disables
 
-    # --- engine (issue 11) --------------------------------------------------------
+    # --- engine --------------------------------------------------------------------
     engine: str = "auto"  # "host" (envpool, a device call per env iteration), "fused" (JAX envs, one jitted scan), auto
     chunk_iterations: int = 0  # fused: env iterations per device call; 0: sized to take about a second
 
@@ -552,7 +552,7 @@ PRESETS: dict[str, Config] = {
     "cleanrl": NATURE.replace(**VARIANTS["cleanrl"], target_update_period=1_000,
                               epsilon_decay_steps=NATURE.total_steps // 10,
                               warmup_steps=80_000),
-    # --- the users' seed notes (issue 12; settings mapped in experiments/README.md) ---
+    # --- the users' seed notes (settings mapped in experiments/README.md) ---
     # Note 000: Udacity's PyTorch LunarLander DQN, soft target updates.
     "lunarlander": Config(
         env_id="LunarLander-v2",

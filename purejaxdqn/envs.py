@@ -136,7 +136,7 @@ def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
             use_fire_reset=config.fire_reset,
             max_episode_steps=max_episode_steps,
         )
-        if kind == "atari":  # frame size and stack (issue 12: notes 002 and 004 change them)
+        if kind == "atari":  # frame size and stack (notes 002 and 004 change them)
             kwargs.update(img_height=config.frame_size[0], img_width=config.frame_size[1],
                           stack_num=config.frame_stack)
     else:

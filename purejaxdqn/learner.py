@@ -31,7 +31,7 @@ class TrainState:
     key: jax.Array
     steps: jax.Array  # agent steps taken, all envs
     updates: jax.Array  # gradient updates taken
-    episodes: jax.Array  # training episodes finished, all envs (episode schedules, issue 12)
+    episodes: jax.Array  # training episodes finished, all envs (for episode-driven schedules)
 
 
 class Transitions(NamedTuple):

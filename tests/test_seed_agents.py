@@ -1,4 +1,4 @@
-"""The seed notes' agents (issue 12): episode-driven components, the crop component,
+"""The seed notes' agents: episode-driven components, the crop component,
 the presets (build, a few hundred steps, logs written) and the experiment script."""
 
 import json

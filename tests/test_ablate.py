@@ -222,7 +222,7 @@ def test_sigterm_stops_ablate_with_exit_143_and_a_checkpoint(tmp_path):
 
 
 def test_every_variant_applies_to_minatar(tmp_path):
-    """Issue 11: the `minatar` preset is the base for MinAtar envs, every variant valid."""
+    """The `minatar` preset is the base for MinAtar envs, every variant valid."""
     from experiments.ablate.plan import plan_ablation
     from purejaxdqn.config import MINATAR, VARIANTS
 

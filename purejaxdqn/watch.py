@@ -38,6 +38,7 @@ import numpy as np
 from purejaxdqn import checkpoint
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.exploration import epsilon_greedy
+from purejaxdqn.observations import make_obs_transform
 
 VIDEO_EXTENSIONS = (".mp4", ".gif")
 ATARI_SCALE = 2  # each native Atari pixel drawn as a 2x2 block, so the panel's text is legible
@@ -78,6 +79,12 @@ def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     if image.ndim == 3:
         return np.stack([area_resize(image[..., c], height, width)
                          for c in range(image.shape[2])], axis=-1)
+    if image.shape == (2 * height, 2 * width) and image.dtype == np.uint8:
+        # OpenCV's fast path for an exact 2x shrink of bytes (note 004's 105x80): an
+        # integer sum of each 2x2 block, rounded half up, (s + 2) >> 2; the float path
+        # below would round half to even and differ by 1 on ties
+        blocks = image.reshape(height, 2, width, 2).astype(np.uint16).sum(axis=(1, 3))
+        return ((blocks + 2) >> 2).astype(np.uint8)
     # float32, columns first then rows: OpenCV's order, which matters for rounding
     index, weight = _area_weights(image.shape[1], width)
     rows = (image.astype(np.float32)[:, index] * weight).sum(axis=-1)
@@ -119,13 +126,14 @@ class AtariPlayer:
     fewer with FIRE reset), FIRE if `fire_reset` and the game has it; the stack is
     filled with that frame (grayscale, not max-pooled).
     step: the action for 4 frames (stopping at game over), rewards summed; the max of
-    the last two frames' grayscale (when all 4 ran), resized 84x84 by area
-    averaging, pushed on a 4-frame stack, channels first. The game ends at game
-    over or after `eval_max_episode_steps` agent steps. With `ram`, the network
-    sees the 128 RAM bytes instead.
+    the last two frames' grayscale (when all 4 ran), resized to `frame_size` (84x84 for
+    Nature) by area averaging, pushed on a `frame_stack`-frame stack, channels first,
+    then the configured crop/resize (observations.py), as the evaluation env applies it.
+    The game ends at game over or after `eval_max_episode_steps` agent steps. With
+    `ram`, the network sees the 128 RAM bytes instead.
     """
 
-    FRAME_SKIP, STACK, SIZE = 4, 4, 84
+    FRAME_SKIP = 4
 
     def __init__(self, config: Config, seed: int, game: str, ram: bool = False):
         from ale_py import Action, ALEInterface, LoggerMode, roms
@@ -147,11 +155,16 @@ class AtariPlayer:
         self.fps = 60.0 / self.FRAME_SKIP
         self._rng = np.random.default_rng(seed)
         self._pool = [np.zeros((210, 160), np.uint8), np.zeros((210, 160), np.uint8)]
-        self._stack: deque = deque(maxlen=self.STACK)
+        self.height, self.width = config.frame_size
+        self._stack: deque = deque(maxlen=config.frame_stack)
+        self._transform = make_obs_transform(config, config.frame_size)
         self._steps = 0
 
     def _obs(self) -> np.ndarray:
-        return self.ale.getRAM().copy() if self.ram else np.stack(self._stack)
+        if self.ram:
+            return self.ale.getRAM().copy()
+        stack = np.stack(self._stack)
+        return stack if self._transform is None else self._transform.apply(stack)
 
     def reset(self) -> np.ndarray:
         self.ale.reset_game()
@@ -163,8 +176,8 @@ class AtariPlayer:
         if self.fire_reset:
             self.ale.act(self._fire)
         self._pool[0] = self.ale.getScreenGrayscale()
-        frame = area_resize(self._pool[0], self.SIZE, self.SIZE)
-        self._stack.extend([frame] * self.STACK)
+        frame = area_resize(self._pool[0], self.height, self.width)
+        self._stack.extend([frame] * self._stack.maxlen)
         self._steps = 0
         return self._obs()
 
@@ -178,7 +191,7 @@ class AtariPlayer:
             skip -= 1
         pooled = np.maximum(self._pool[0], self._pool[1]) if skip == 0 else self._pool[0]
         self._pool[0] = pooled
-        self._stack.append(area_resize(pooled, self.SIZE, self.SIZE))
+        self._stack.append(area_resize(pooled, self.height, self.width))
         self._steps += 1
         return self._obs(), float(reward), over or self._steps >= self.max_steps
 

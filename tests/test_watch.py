@@ -108,22 +108,36 @@ def test_area_resize_hand_computed():
     rgb[:, :2] = [200, 100, 0]
     assert area_resize(rgb, 1, 2).tolist() == [[[200, 100, 0], [0, 0, 0]]]
     block = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    # 4 -> 2: each output pixel is the mean of a 2x2 block
-    assert area_resize(block, 2, 2).tolist() == [[2, 4], [10, 12]]  # 2.5 and 12.5 round to even
+    # 4 -> 2: each output pixel is the mean of a 2x2 block; the means 2.5, 4.5, 10.5 and
+    # 12.5 round half up, as OpenCV's exact-2x path does (envpool's 105x80 frames: see
+    # the breakout-double case below, which equals envpool byte for byte)
+    assert area_resize(block, 2, 2).tolist() == [[3, 5], [11, 13]]
     # 5 -> 2 along one axis: weights [1, 1, .5, 0, 0] / 2.5 and [0, 0, .5, 1, 1] / 2.5
     row = np.array([[0, 10, 20, 30, 40]], np.uint8)
     assert area_resize(row, 1, 2).tolist() == [[round((0 + 10 + 10) / 2.5),
                                                  round((10 + 30 + 40) / 2.5)]]
 
 
-@pytest.mark.parametrize("game", ["Pong", "Breakout", "Breakout-ram"])
-def test_atari_player_sees_what_envpool_feeds_the_network(game):
-    """Same ROM, ALE seed and actions (one no-op at reset on both sides): every 4x84x84
-    stack (or RAM observation) equal to envpool's, byte for byte."""
+def test_area_resize_halves_bytes_rounding_half_up():
+    # 2x2 blocks summing to 10 (2.5) and 6 (1.5): OpenCV's 2x path rounds both up
+    image = np.array([[1, 2, 0, 1], [3, 4, 0, 5]], np.uint8)
+    assert area_resize(image, 1, 2).tolist() == [[3, 2]]
+
+
+@pytest.mark.parametrize("preset, game", [
+    ("nature", "Pong"), ("nature", "Breakout"), ("nature", "Breakout-ram"),
+    ("breakout-double", "Breakout"),  # one 105x80 frame
+    ("breakout-cropped", "Breakout"),  # 210x160 frames, rows 31:195 resized to 80x80
+])
+def test_atari_player_sees_what_envpool_feeds_the_network(preset, game):
+    """Same ROM, ALE seed and actions (one no-op at reset on both sides): every stack
+    (4x84x84 for Nature, the preset's own shape otherwise, after its crop) or RAM
+    observation equal to what the evaluation env feeds the network, byte for byte."""
+    from purejaxdqn.config import get_preset
     from purejaxdqn.envs import VecEnv
 
-    config = NATURE.replace(env_id=game, noop_max=0)
-    env = VecEnv(config, 1, 7, config.eval_max_episode_steps)
+    config = get_preset(preset).replace(env_id=game, noop_max=0)
+    env = VecEnv(config, 1, 7, config.eval_max_episode_steps, host_transform=True)
     player = AtariPlayer(config, 7, env.game, ram=env.kind == "atari_ram")
     ours, theirs = player.reset(), env.reset().obs[0]
     rng = np.random.default_rng(0)
@@ -154,6 +168,25 @@ def test_watch_atari_renders_colour_screen(tmp_path, capsys):
     screen = frames[0, :, :320]
     assert (np.ptp(screen.reshape(-1, 3), axis=0) > 0).any() and \
         not np.all(screen[..., 0] == screen[..., 1])  # colour, not grey
+
+
+@pytest.mark.parametrize("preset", ["breakout-double", "breakout-cropped"])
+def test_watch_plays_the_notes_breakout_agents(tmp_path, capsys, preset):
+    """One 105x80 frame (note 004) and cropped 80x80 stacks (note 002): the player feeds
+    the network the shape it was built for (an untrained checkpoint, a 12-step game)."""
+    from purejaxdqn.config import get_preset
+
+    config = get_preset(preset).replace(eval_max_episode_steps=12, replay_capacity=1_000,
+                                        warmup_steps=200)
+    run = tmp_path / preset
+    run.mkdir()
+    (run / "config.json").write_text(config.to_json())
+    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
+                    np.zeros((0, 1, 8), np.uint8))
+    code, out, err = watch(capsys, str(run), "--video", str(tmp_path / "v.gif"))
+    assert code == 0, err
+    assert "game 1: score" in out and "12 steps" in out
+    assert iio.imread(tmp_path / "v.gif", index=None).shape[0] == 13
 
 
 def test_a_failed_training_video_is_one_warning_not_a_crash(tmp_path, capsys, monkeypatch):

@@ -93,7 +93,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     learning_starts = config.warmup_steps
     if resume:
-        carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume)
+        carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume,
+                                         progress)
 
     log = RunLog(run_dir, append=resume)
     write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
@@ -131,7 +132,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                     record_video(config, run_dir, carry.agent.learner.params, steps)
                 if _due(before, steps, config.checkpoint_every) or \
                         _clock_due(saved_at, config.checkpoint_minutes):
-                    _save(config, run_dir, engine, carry, host, log)
+                    _save(config, run_dir, engine, carry, host, log, bar)
                     saved_at = time.monotonic()
             stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
                                          else None)
@@ -143,7 +144,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         if stopped_by is None and (not host["evaluations"] or
                                    host["evaluations"][-1]["step"] != steps):
             _evaluate(config, seeds, engine, carry, steps, host, log, bar)
-        _save(config, run_dir, engine, carry, host, log)
+        _save(config, run_dir, engine, carry, host, log, bar)
     finally:  # whatever happens, what was logged reaches the disk
         if bar is not None:
             bar.close()
@@ -164,9 +165,12 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     return summary
 
 
-def _resume(config, run_dir, engine, carry, host, exact):
+def _resume(config, run_dir, engine, carry, host, exact, progress):
     """Load the checkpoint into `carry`; return (carry, learning_starts)."""
     agent = carry.agent
+    started = time.perf_counter()
+    if progress:  # a replay checkpoint takes seconds to read: say what the wait is
+        print("loading checkpoint...", flush=True)
     learner, replay, saved, actions = checkpoint.load(run_dir, agent.learner, agent.replay)
     extras_template = engine.checkpoint_extras(carry)[0]
     if exact and not engine.resumes_exactly:
@@ -174,6 +178,8 @@ def _resume(config, run_dir, engine, carry, host, exact):
             f"--exact-resume: the {engine.name} engine cannot restore envpool's emulators in "
             f"{config.env_id}; resume without it (fresh games) or use the host engine")
     extras = checkpoint.load_extras(run_dir, extras_template) if exact else None
+    if progress:
+        print(f"loaded in {time.perf_counter() - started:.1f} s", flush=True)
     if exact and replay is None:
         raise checkpoint.CheckpointError(
             "--exact-resume needs the replay in the checkpoint (checkpoint_replay)")
@@ -246,14 +252,33 @@ def _evaluate(config, seeds, engine, carry, steps, host, log, bar):
     host["evaluations"].append({"step": steps, "score_mean": means})
 
 
-def _save(config, run_dir, engine, carry, host, log):
+def _save(config, run_dir, engine, carry, host, log, bar=None):
     """Flush the logs, then write the checkpoint: a crash in between leaves log rows
     past the checkpoint, which a resume truncates (never rows missing before it).
-    The replay goes in while the run is unfinished, so a resume needs no warm-up."""
+    The replay goes in while the run is unfinished, so a resume needs no warm-up.
+    With a progress `bar`, say how much is written (in memory) and how long it took."""
     log.flush()
     steps = int(carry.agent.learner.steps[0])
     extras, actions = engine.checkpoint_extras(carry)
     keep_replay = config.checkpoint_replay and steps < config.total_steps
-    checkpoint.save(run_dir, carry.agent.learner, carry.agent.replay if keep_replay else None,
+    replay = carry.agent.replay if keep_replay else None
+    started = time.perf_counter()
+    if bar is not None:
+        in_memory = _nbytes(carry.agent.learner, replay, actions, extras)
+        bar.write(f"saving checkpoint ({_size(in_memory)})...")
+    checkpoint.save(run_dir, carry.agent.learner, replay,
                     {**host, "steps": steps, "iteration": int(carry.iteration)}, actions,
                     extras)
+    if bar is not None:
+        bar.write(f"saved in {time.perf_counter() - started:.1f} s "
+                  f"({_size(checkpoint.size_on_disk(run_dir))} on disk)")
+
+
+def _nbytes(*trees) -> int:
+    """Bytes of the arrays in `trees` (None counts as empty), without copying them."""
+    return sum(np.asarray(leaf).nbytes if not hasattr(leaf, "nbytes") else leaf.nbytes
+               for leaf in jax.tree_util.tree_leaves(trees))
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e8 else f"{nbytes / 1e6:.1f} MB"

@@ -111,3 +111,60 @@ def test_rainbow_lite_components_train_on_the_nature_cnn(tmp_path):
     assert metrics[-1]["loss"] > 0 and np.isfinite(metrics[-1]["q_mean"])
     learner, _ = learner_leaves(str(tmp_path), config)
     assert int(learner.updates[0]) == (800 - 400) // 4
+
+
+def test_checkpoint_save_and_load_are_announced_only_with_progress(tmp_path, capsys):
+    # train's own save and resume steps, with stand-ins for the engine, carry and log:
+    # a real run would spend a minute compiling on this CPU
+    import dataclasses
+    import io
+    import re
+    from types import SimpleNamespace
+
+    from checkpoint_fixture import actions, templates
+    from purejaxdqn import replay as replay_lib
+    from purejaxdqn.progress import Progress
+    from purejaxdqn.train import _resume, _save
+
+    @dataclasses.dataclass(frozen=True)
+    class Agent:
+        learner: object
+        replay: object
+
+        def replace(self, **fields):
+            return dataclasses.replace(self, **fields)
+
+    learner = templates(jax.random.PRNGKey(0))[0]
+    params = replay_lib.ReplayParams(capacity_per_env=2_000, num_envs=1, batch_size=2)
+    replay = jax.tree_util.tree_map(lambda x: x[None], replay_lib.init(
+        params, jax.numpy.zeros((1, 84, 84), jax.numpy.uint8)))  # 14 MB, mostly zeros
+    carry = SimpleNamespace(agent=Agent(learner, replay), iteration=np.int32(3))
+    engine = SimpleNamespace(
+        name="stand-in", resumes_exactly=True,
+        checkpoint_extras=lambda carry: (None, actions()),
+        restore=lambda carry, agent, extras, acts, iteration, exact: SimpleNamespace(
+            agent=agent, iteration=iteration))
+    log = SimpleNamespace(flush=lambda: None)
+    config = CARTPOLE.replace(total_steps=1_000, warmup_steps=500, checkpoint_replay=True)
+    host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
+    run = str(tmp_path / "run")
+
+    _save(config, run, engine, carry, host, log)  # no progress bar: silent
+    _resume(config, run, engine, carry, dict(host), False, progress=False)
+    assert capsys.readouterr().out == ""
+
+    stream = io.StringIO()
+    _save(config, run, engine, carry, host, log, Progress(1_000, 0, 500, stream, tty=False))
+    in_memory = sum(np.asarray(x).nbytes for x in jax.tree_util.tree_leaves(
+        (learner, replay))) + actions().nbytes
+    on_disk = sum(os.path.getsize(os.path.join(folder, name))
+                  for folder, _, names in os.walk(run) for name in names)
+    assert in_memory > 14e6 > 10 * on_disk  # the frame ring is compressed
+    saving, saved = stream.getvalue().splitlines()
+    assert saving == f"saving checkpoint ({in_memory / 1e6:.1f} MB)..."
+    assert re.fullmatch(rf"saved in \d+\.\d s \({on_disk / 1e6:.1f} MB on disk\)", saved)
+
+    _resume(config, run, engine, carry, dict(host), False, progress=True)
+    loading, loaded = capsys.readouterr().out.splitlines()
+    assert loading == "loading checkpoint..."
+    assert re.fullmatch(r"loaded in \d+\.\d s", loaded)

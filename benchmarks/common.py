@@ -102,6 +102,14 @@ def repeat_blocking(call, units_per_call: float, reps: int, rep_s: float):
     return rates, calls
 
 
+def result_path(name: str) -> str:
+    """benchmarks/results/<name>_<platform>.json: where a benchmark's JSON goes by default,
+    named by JAX's platform (cpu, gpu, tpu) so figures of different machines never mix."""
+    import jax
+
+    return os.path.join("benchmarks", "results", f"{name}_{jax.default_backend()}.json")
+
+
 def write_json(path: str, report: dict) -> None:
     """Write `report` to `path`, creating its folder."""
     os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)

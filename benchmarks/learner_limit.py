@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from benchmarks.common import log, machine_info, stats, write_json
+from benchmarks.common import log, machine_info, result_path, stats, write_json
 
 MATMUL_N = 2048
 
@@ -95,8 +95,6 @@ def run(game: str, reps: int) -> dict:
 
 
 def main(argv=None) -> int:
-    import jax
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.learner_limit",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", default="RoadRunner",
@@ -106,8 +104,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, metavar="FILE",
                         help="default: benchmarks/results/learner_limit_<platform>.json")
     args = parser.parse_args(argv)
-    out = args.out or os.path.join("benchmarks", "results",
-                                   f"learner_limit_{jax.default_backend()}.json")
+    out = args.out or result_path("learner_limit")
     report = run(args.game, max(args.reps, 1))
     write_json(out, report)
     for row in report["learner"]:

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.common import log, machine_info, stats, write_json
+from benchmarks.common import log, machine_info, result_path, stats, write_json
 
 # PureJaxRL's dqn.py `main()` trains with its config and keeps nothing; this runner
 # (a separate process) imports the script from PATH, wraps jax.block_until_ready to
@@ -133,8 +133,6 @@ def run(purejaxrl: str, reps: int) -> dict:
 
 
 def main(argv=None) -> int:
-    import jax
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.peer",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--purejaxrl", required=True, metavar="PATH",
@@ -152,8 +150,7 @@ def main(argv=None) -> int:
     if args.reps < 1:
         print(f"peer: error: --reps must be at least 1, got {args.reps}", file=sys.stderr)
         return 2
-    out = args.out or os.path.join("benchmarks", "results",
-                                   f"peer_{jax.default_backend()}.json")
+    out = args.out or result_path("peer")
     report = run(args.purejaxrl, args.reps)
     write_json(out, report)
     ratio = report["speed_ratio"]["median"]

@@ -21,7 +21,7 @@ RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes")
 
 # What a run writes into its directory (cleared by --overwrite; nothing else is touched).
 RUN_FILES = ("config.json", "episodes.csv", "metrics.jsonl", "eval.jsonl", "summary.json",
-             "tb", "checkpoint", "checkpoint.tmp", "checkpoint.old")
+             "tb", "wandb", "wandb.json", "checkpoint", "checkpoint.tmp", "checkpoint.old")
 
 
 def flag(name: str) -> str:

@@ -64,7 +64,7 @@ def _field_help(field: dataclasses.Field) -> str:
     elif isinstance(value, tuple):
         shown = ",".join(map(str, value)) or "(none)"
     else:
-        shown = f"{value:,}" if isinstance(value, int) else str(value)
+        shown = f"{value:,}" if isinstance(value, int) else str(value) or "(none)"
     text = FIELD_HELP.get(field.name, "")
     return f"{text} (nature default: {shown})".replace("%", "%%")
 
@@ -191,6 +191,10 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         check_new_run_dir(run_dir, args.overwrite)
         resume = False
     config.validate()
+    if config.wandb_project:  # the optional extra: missing, say so before any work
+        from purejaxdqn.wandb_log import require_wandb
+
+        require_wandb()
     kind = resolve_env_id(config.env_id)[0]
     from purejaxdqn.engines import resolve_engine, slower_engine_warning
     from purejaxdqn.watch import PLAYERS

@@ -101,6 +101,7 @@ class Config:
     checkpoint_every: int = 500_000  # agent steps; 0: only at the end and on signals
     checkpoint_replay: bool = True  # save the replay while learning goes on (7 GB for Atari at 1M)
     checkpoint_minutes: float = 10.0  # wall-clock minutes between checkpoints; 0 disables
+    wandb_project: str = ""  # W&B project the TensorBoard scalars also go to; "": off
 
     # --- engine --------------------------------------------------------------------
     engine: str = "auto"  # "host" (envpool, a device call per env iteration), "fused" (JAX envs, one jitted scan), auto
@@ -257,6 +258,8 @@ class Config:
             raise ConfigError(
                 f"target_update_period ({self.target_update_period}) must be a multiple of "
                 f"steps_per_update ({self.steps_per_update})")
+        if self.wandb_project:
+            check_wandb_project(self.wandb_project)
         if self.eval_num_envs > self.eval_episodes:
             raise ConfigError(
                 f"eval_num_envs ({self.eval_num_envs}) exceeds eval_episodes "
@@ -385,12 +388,25 @@ FIELD_HELP: dict[str, str] = {
     "checkpoint_replay": "save the replay in checkpoints so a resume continues learning at "
                          "once (false: a resume refills the replay with a new warm-up)",
     "checkpoint_minutes": "wall-clock minutes between checkpoints (0: none on a clock)",
+    "wandb_project": "also log the TensorBoard scalars and the config to this Weights & "
+                     "Biases project (needs the wandb extra; offline without an API key)",
     "engine": "host: envs on the host, one device call per env iteration (every env); fused: "
               "env, act, replay and learning inside one jitted scan (JAX envs: CartPole-v1, "
               "Acrobot-v1, *-MinAtar); auto: fused where the env has a JAX version",
     "chunk_iterations": "fused engine: env iterations per device call (0: sized to about one "
                         "second of work); results do not depend on it",
 }
+
+
+# W&B's own rule for project names (wandb.Settings checks it at wandb.init); checked here
+# too so a bad name fails before training rather than when logging starts.
+WANDB_PROJECT_MAX_LEN, WANDB_PROJECT_BAD_CHARS = 128, "/\\#?%:"
+
+
+def check_wandb_project(name: str) -> None:
+    if set(name) & set(WANDB_PROJECT_BAD_CHARS) or len(name) > WANDB_PROJECT_MAX_LEN:
+        raise ConfigError(f"wandb_project must be at most {WANDB_PROJECT_MAX_LEN} characters "
+                          f"without any of {' '.join(WANDB_PROJECT_BAD_CHARS)}; got {name!r}")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -15,13 +15,15 @@ from typing import Any
 from purejaxdqn.config import Config, ConfigError
 
 # Flags that may differ from config.json on `--resume`: they change when the run
-# is saved, not what it learns. Everything else would make the resumed run a
-# different experiment from the one its logs and checkpoint describe.
-RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes")
+# is saved or where its scalars are mirrored, not what it learns. Everything else
+# would make the resumed run a different experiment from the one its logs and
+# checkpoint describe. (`--wandb-project ""` resumes a W&B run on a machine
+# without wandb; a project named on resume starts W&B logging there.)
+RESUME_MAY_CHANGE = ("checkpoint_every", "checkpoint_minutes", "wandb_project")
 
 # What a run writes into its directory (cleared by --overwrite; nothing else is touched).
 RUN_FILES = ("config.json", "episodes.csv", "metrics.jsonl", "eval.jsonl", "summary.json",
-             "tb", "checkpoint", "checkpoint.tmp", "checkpoint.old")
+             "tb", "wandb", "wandb.json", "checkpoint", "checkpoint.tmp", "checkpoint.old")
 
 
 def flag(name: str) -> str:

@@ -1,9 +1,13 @@
-"""Run-directory logging: CSV/JSONL always, TensorBoard when tensorboardX is there.
+"""Run-directory logging: CSV/JSONL always, TensorBoard when tensorboardX is there,
+Weights & Biases when the config names a `wandb_project` (wandb_log.py).
 
 Files in the run directory:
   episodes.csv   one row per finished training game: seed, step, raw score, length
   metrics.jsonl  training metrics every `log_every` steps (loss, mean Q, epsilon, steps/s)
   eval.jsonl     one row per evaluation and seed (mean/median score, human-normalised score)
+  tb/            TensorBoard: the numbers of those rows as scalars, `seed{S}/train/...`,
+                 `seed{S}/eval/...`; W&B gets the same scalars under the same names
+  wandb/, wandb.json   W&B's own files (offline runs) and the id of the run's W&B run
 
 Steps are agent steps of one seed (each seed takes the same number).
 
@@ -22,17 +26,23 @@ import os
 import shutil
 import struct
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from purejaxdqn.config import Config
 
 
 EPISODES, METRICS, EVALS, TENSORBOARD = "episodes.csv", "metrics.jsonl", "eval.jsonl", "tb"
+WANDB_DIR, WANDB_STATE = "wandb", "wandb.json"
 
 
 class RunLog:
     """`append=False` starts every log afresh (a new run); True continues them (a
-    resume, after `truncate_logs`)."""
+    resume, after `truncate_logs`). A `config` with a `wandb_project` mirrors the
+    TensorBoard scalars to W&B (and gives W&B the config)."""
 
-    def __init__(self, run_dir: str, tensorboard: bool = True, append: bool = False):
+    def __init__(self, run_dir: str, tensorboard: bool = True, append: bool = False,
+                 config: Config | None = None):
         self.run_dir = run_dir
         os.makedirs(run_dir, exist_ok=True)
         episodes_path = os.path.join(run_dir, EPISODES)
@@ -44,10 +54,18 @@ class RunLog:
             self._episodes.writerow(["seed", "step", "score", "length"])
         self._metrics = open(os.path.join(run_dir, METRICS), mode)
         self._evals = open(os.path.join(run_dir, EVALS), mode)
-        if not append:  # a new run: no event file of an earlier one may mix in
-            shutil.rmtree(os.path.join(run_dir, TENSORBOARD), ignore_errors=True)
+        if not append:  # a new run: no event file (or W&B run) of an earlier one may mix in
+            for name in (TENSORBOARD, WANDB_DIR):
+                shutil.rmtree(os.path.join(run_dir, name), ignore_errors=True)
+            if os.path.exists(os.path.join(run_dir, WANDB_STATE)):
+                os.remove(os.path.join(run_dir, WANDB_STATE))
         self._tensorboard = tensorboard
         self._tb = self._open_tb()
+        self._wandb = None
+        if config is not None and config.wandb_project:
+            from purejaxdqn.wandb_log import WandbRun  # wandb is an optional extra
+
+            self._wandb = WandbRun(run_dir, config, resume=append)
 
     def _open_tb(self):
         if not self._tensorboard:
@@ -64,9 +82,8 @@ class RunLog:
     def episode(self, seed: int, step: int, score: float, length: int) -> None:
         self._episodes.writerow([seed, step, score, length])
         self._episodes_file.flush()  # games are rare; a killed run keeps its curve
-        if self._tb:
-            self._tb.add_scalar(f"seed{seed}/train/episode_score", score, step)
-            self._tb.add_scalar(f"seed{seed}/train/episode_length", length, step)
+        self._scalars(step, {f"seed{seed}/train/episode_score": score,
+                             f"seed{seed}/train/episode_length": length})
 
     def metrics(self, seed: int, step: int, values: dict[str, Any]) -> None:
         self._write(self._metrics, "train", seed, step, values)
@@ -77,10 +94,17 @@ class RunLog:
     def _write(self, stream, prefix: str, seed: int, step: int, values: dict[str, Any]) -> None:
         stream.write(json.dumps({"seed": seed, "step": step, **values}) + "\n")
         stream.flush()
+        self._scalars(step, {f"seed{seed}/{prefix}/{name}": value
+                             for name, value in values.items()
+                             if isinstance(value, (int, float)) and not isinstance(value, bool)})
+
+    def _scalars(self, step: int, scalars: dict[str, float]) -> None:
+        """One row's numbers to TensorBoard, one scalar per tag, and to W&B as one row."""
         if self._tb:
-            for name, value in values.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self._tb.add_scalar(f"seed{seed}/{prefix}/{name}", value, step)
+            for tag, value in scalars.items():
+                self._tb.add_scalar(tag, value, step)
+        if self._wandb is not None:
+            self._wandb.log(step, scalars)
 
     def flush(self) -> None:
         """Everything logged so far is on disk when this returns."""
@@ -99,6 +123,9 @@ class RunLog:
         if self._tb:
             self._tb.close()
             self._tb = None
+        if self._wandb is not None:
+            self._wandb.close()
+            self._wandb = None
 
 
 def truncate_logs(run_dir: str, step: int) -> int:

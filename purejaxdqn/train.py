@@ -96,7 +96,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume,
                                          progress)
 
-    log = RunLog(run_dir, append=resume)
+    log = RunLog(run_dir, append=resume, config=config)
     write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
     steps = int(carry.agent.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None

@@ -148,7 +148,7 @@ def test_resume_accepts_the_allow_list_and_repeated_values():
     from purejaxdqn.config import CARTPOLE
     from purejaxdqn.preflight import RESUME_MAY_CHANGE, check_resume_flags
 
-    assert RESUME_MAY_CHANGE == ("checkpoint_every", "checkpoint_minutes")
+    assert RESUME_MAY_CHANGE == ("checkpoint_every", "checkpoint_minutes", "wandb_project")
     allowed = check_resume_flags(CARTPOLE, {"checkpoint_minutes": 1.0, "num_envs": 4,
                                             "checkpoint_every": 0})
     assert allowed == {"checkpoint_minutes": 1.0, "checkpoint_every": 0}

@@ -15,6 +15,7 @@ from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.statistics import load_rliable
 from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
 from purejaxdqn.fieldparse import FIELDS, field_name, parse_field, parse_int
+from purejaxdqn.preflight import RESUME_MAY_CHANGE
 
 DEFAULT_ENVS = ("CartPole-v1",)
 DEFAULT_VARIANTS = ("nature", "double", "dueling", "prioritized")
@@ -22,7 +23,9 @@ DEFAULT_SEEDS = (0, 1, 2)
 # Fields the runner sets itself: --set may not touch them.
 CONTROLLED = {"env_id": "--env", "total_steps": "--budget", "seeds": "--seeds",
               "seed": "--seeds"}
-_SAVING = ("checkpoint_every", "checkpoint_minutes", "checkpoint_replay")
+# What may differ from a run on disk: what a resume may change (when a run saves, where
+# it logs) and whether its checkpoints hold the replay; none changes what it learns.
+_SAVING = (*RESUME_MAY_CHANGE, "checkpoint_replay")
 
 
 def parse_overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> dict[str, Any]:
@@ -230,7 +233,6 @@ def run_action(run_dir: str, config: Config, restart: bool = False) -> str:
     except (OSError, ValueError, TypeError):
         raise AblationError(f"{run_dir} is not empty and has no readable config.json; "
                             f"{hint}") from None
-    # when and what a run saves does not change what it learned
     config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
     if existing != config:
         field = next(name for name in FIELDS

@@ -23,7 +23,8 @@ from purejaxdqn import __version__
 from purejaxdqn.config import FIELD_CHOICES, FIELD_HELP, PRESETS, Config, ConfigError, get_preset
 from purejaxdqn.fieldparse import field_kind, parse_field
 from purejaxdqn.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
-                                  check_resume_flags, check_writable, clear_run_dir, flag)
+                                  check_resume_flags, check_writable, clear_run_dir, flag,
+                                  run_dir_problem)
 
 RESERVED = {"env_id"}  # spelled --game / --env
 # 128 + signal number, as a shell reports a process the signal ended (ablate uses the same)
@@ -159,11 +160,9 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
                                   "in RUN_DIR with the config in its config.json")
         run_dir = args.resume
         config_path = os.path.join(run_dir, "config.json")
-        if not os.path.exists(run_dir):
-            raise ConfigError(f"resume directory {run_dir} does not exist")
-        if not os.path.isdir(run_dir):
-            raise ConfigError(f"--resume {run_dir}: not a directory (give the run directory, "
-                              "which holds config.json and checkpoint/)")
+        problem = run_dir_problem(run_dir)
+        if problem:
+            raise ConfigError(f"--resume: {problem}")
         if not os.path.exists(config_path):
             raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
         from purejaxdqn import checkpoint
@@ -329,11 +328,11 @@ def _plot(args: argparse.Namespace) -> int:
 
     out = args.out or os.path.join(args.run_dirs[0], "curves.png")
     try:
+        runs = check_runs(args.run_dirs)  # first: the default --out lies in the first run
         if not out.lower().endswith(FORMATS):
             raise PlotError(f"--out must name a {', '.join(FORMATS)} file, got {out}")
         if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
             raise PlotError(f"cannot write {out}: its folder does not exist")
-        runs = check_runs(args.run_dirs)
     except PlotError as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from purejaxdqn.preflight import run_dir_problem
 from purejaxdqn.runlog import read_jsonl
 from purejaxdqn.stats import CONFIDENCE, bootstrap_ci
 
@@ -44,8 +45,9 @@ class RunData(NamedTuple):
 
 
 def load_run(run_dir: str) -> RunData:
-    if not os.path.isdir(run_dir):
-        raise PlotError(f"run directory {run_dir} does not exist")
+    problem = run_dir_problem(run_dir)
+    if problem:
+        raise PlotError(problem)
     config_path = os.path.join(run_dir, "config.json")
     if not os.path.exists(config_path):
         raise PlotError(f"{run_dir} has no config.json: not a purejaxdqn run directory")

@@ -125,6 +125,17 @@ def available_device_bytes() -> int | None:
     return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
 
 
+def run_dir_problem(run_dir: str) -> str | None:
+    """Why `run_dir` cannot be an existing run's directory (missing, or a file), or None:
+    the one wording `train --resume`, `watch` and `plot` give."""
+    if not os.path.exists(run_dir):
+        return f"run directory {run_dir} does not exist"
+    if not os.path.isdir(run_dir):
+        return (f"{run_dir} is a file, not a run directory (a run directory holds "
+                "config.json and checkpoint/)")
+    return None
+
+
 def check_memory(config: Config) -> int:
     """Refuse a replay that cannot fit; return its size in bytes. The replay lives
     on the device and is copied to the host at each checkpoint, so it must fit in

@@ -39,6 +39,7 @@ from purejaxdqn import checkpoint
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.exploration import epsilon_greedy
 from purejaxdqn.observations import make_obs_transform
+from purejaxdqn.preflight import run_dir_problem
 
 VIDEO_EXTENSIONS = (".mp4", ".gif")
 ATARI_SCALE = 2  # each native Atari pixel drawn as a 2x2 block, so the panel's text is legible
@@ -324,8 +325,9 @@ class WatchRun(NamedTuple):
 def check_run(run_dir: str, seed_index: int = 0, step: int | None = None) -> WatchRun:
     """Everything about a run that can be checked without loading it; raise WatchError."""
     config_path = os.path.join(run_dir, "config.json")
-    if not os.path.isdir(run_dir):
-        raise WatchError(f"run directory {run_dir} does not exist")
+    problem = run_dir_problem(run_dir)
+    if problem:
+        raise WatchError(problem)
     if not os.path.exists(config_path):
         raise WatchError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
     try:

@@ -104,7 +104,7 @@ def test_resume_refuses_flags_that_change_the_run(tmp_path, args, fragment):
 def test_resume_of_a_file_says_it_is_not_a_directory(tmp_path):
     (tmp_path / "run.json").write_text("{}")
     _assert_one_line_exit_2(_cli("train", "--resume", str(tmp_path / "run.json")),
-                            "not a directory")
+                            "is a file, not a run directory")
 
 
 def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):

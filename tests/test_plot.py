@@ -92,6 +92,7 @@ def test_seed_matrix_keeps_common_steps_and_newest_rows():
 @pytest.mark.parametrize("setup, fragment", [
     ("missing", "does not exist"),
     ("bare", "not a purejaxdqn run directory"),
+    ("file", "is a file, not a run directory"),
     ("empty", "has no logged games, metrics or evaluations yet"),
     ("out", "--out must name a .png, .svg, .pdf file"),
 ])
@@ -104,11 +105,14 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
         (run / "config.json").write_text("{}")
     if setup == "out":
         args = [make_run(run, {"env_id": "CartPole-v1"}), "--out", str(tmp_path / "x.jpg")]
+    if setup == "file":
+        run.write_text("{}")
     code, out, err = plot(capsys, *args)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], err
-    assert not os.path.exists(tmp_path / "x.jpg") and not os.path.exists(run / "curves.png")
+    assert not os.path.exists(tmp_path / "x.jpg") and not os.path.exists(tmp_path / "curves.png")
+    assert not (run.is_dir() and os.path.exists(run / "curves.png"))
 
 
 def test_svg_and_pdf_by_extension(tmp_path, capsys):

@@ -82,6 +82,7 @@ def _bad_inputs(run_dir, tmp_path):
     video = str(tmp_path / "v.mp4")
     return [
         ([str(tmp_path / "missing")], "does not exist"),
+        ([str(no_ckpt / "config.json")], "is a file, not a run directory"),
         ([str(bare)], "not a purejaxdqn run directory"),
         ([str(no_ckpt)], "has no checkpoint"),
         ([run_dir, "--video", str(tmp_path / "v.avi")], "unknown video extension '.avi'"),

@@ -36,10 +36,26 @@ from benchmarks.common import log, machine_info, result_path, stats, write_json
 # PureJaxRL's dqn.py `main()` trains with its config and keeps nothing; this runner
 # (a separate process) imports the script from PATH, wraps jax.block_until_ready to
 # catch main()'s outputs, runs main() and prints their last returns as JSON.
+# The script was written for gymnax < 1.0, whose step returned (obs, state, reward, done,
+# info); gymnax 1.0 (ours) returns terminated and truncated apart. The runner gives the
+# script's LogWrapper the old 5-tuple (done = terminated or truncated, as gymnax < 1.0
+# reported it), and restores `jax.tree_map`, an alias of jax.tree_util.tree_map that the
+# script calls and JAX 0.6 removed, so the script runs unchanged on our JAX and gymnax.
 THEIR_RUNNER = """
 import importlib.util, json, sys, time
 start = time.perf_counter()
 import jax
+import jax.numpy as jnp
+from gymnax.wrappers import purerl
+
+class LogWrapper(purerl.LogWrapper):
+    def step(self, key, state, action, params=None):
+        obs, state, reward, terminated, truncated, info = super().step(key, state, action,
+                                                                       params)
+        return obs, state, reward, jnp.logical_or(terminated, truncated), info
+
+purerl.LogWrapper = LogWrapper
+jax.tree_map = jax.tree_util.tree_map
 spec = importlib.util.spec_from_file_location("purejaxrl_dqn", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)

@@ -154,6 +154,7 @@ class Run:
     episodes: np.ndarray  # [n, 2]: agent step, raw training score
     wall_s: float  # summed over ended sessions (wall.jsonl)
     checkpoint_steps: int | None  # where a resume would continue from
+    steps_per_s: float | None  # agent steps/s from the first update on (its last session)
 
 
 def collect(out_dir: str) -> list[Run]:
@@ -175,7 +176,7 @@ def collect(out_dir: str) -> list[Run]:
         wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
         runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,
                         evals[-1] if finished else None, episodes, wall,
-                        saved.get("steps")))
+                        saved.get("steps"), summary.get("learning_steps_per_s")))
     return runs
 
 
@@ -308,15 +309,20 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
         lines.append(f"IQM not computed: {iqm['error']}")
     lines += ["", "## Runs", "",
               "| game | seed | agent steps | state | training score, last 20 games | "
-              "wall time of ended sessions (h) |", "|---|---:|---:|---|---:|---:|"]
+              "wall time of ended sessions (h) | agent steps/s while learning |",
+              "|---|---:|---:|---|---:|---:|---:|"]
     for r in runs:
         recent = r.episodes[-20:, 1].mean() if len(r.episodes) else None
         state = "finished" if r.finished else (
             f"unfinished, checkpoint at {r.checkpoint_steps:,} steps" if r.checkpoint_steps
             else "unfinished, no checkpoint")
         lines.append(f"| {r.game} | {r.seed} | {r.steps:,} / {r.total_steps:,} | {state} | "
-                     f"{_fmt(recent)} | {r.wall_s / 3600:.2f} |")
-    lines += ["", "## Where the numbers come from", "",
+                     f"{_fmt(recent)} | {r.wall_s / 3600:.2f} | {_fmt(r.steps_per_s)} |")
+    lines += ["", "Wall time: training, the final 100-episode evaluation and checkpoints, on "
+              "the machine the run had (README: this project's 2-core AMD EPYC CPU, no GPU). "
+              "Steps/s: `summary.json`'s `learning_steps_per_s`, agent steps from the first "
+              "update to the end of the run's last session, evaluation included.",
+              "", "## Where the numbers come from", "",
               "- ours: `runs/<game>/seed<k>/eval.jsonl`, the evaluation at 100k steps; the 95% "
               "CI is a percentile bootstrap over seeds (`experiments.ablate.bootstrap_ci`).",
               "- random and human: the `random_updated` / `human_updated` columns of "

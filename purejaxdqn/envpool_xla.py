@@ -3,10 +3,9 @@
 envpool steps its emulators on CPU threads behind an XLA custom call whose only
 state is an opaque handle; `step(handle, actions) -> (handle, outputs)` can run
 inside `lax.scan`/`fori_loop`, so the fused engine can keep Atari in its loop.
-This module turns envpool's outputs into the same `envs.EnvStep` flags the host
-wrapper (`envs.VecEnv._to_step`) computes in numpy, here in jax.numpy:
-`reset` where `elapsed_step == 0`, a real game over on the time-limit step is
-terminal, `life_lost` from the lives counter, raw per-game score and length.
+This module reads envpool's outputs (reset where `elapsed_step == 0`, Atari's own
+game-over flag, the lives counter) and leaves the flags and per-game tallies to
+`env_step`, the code the host wrapper (envs.VecEnv) runs in numpy, here in jax.numpy.
 
 One envpool object per seed (each with its seed's env seeds, as on the host); the
 custom call does not vmap, so `step` loops over the seeds in Python (unrolled in
@@ -21,7 +20,8 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
-from purejaxdqn.envs import EnvSpec, EnvStep, _make_envpool, _obs_layout, resolve_env_id
+from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
+from purejaxdqn.envs import make_envpool, obs_layout, resolve_env_id
 
 
 @flax.struct.dataclass
@@ -40,9 +40,9 @@ class XlaAtari:
         if kind not in ("atari", "atari_ram"):
             raise ValueError(f"envpool's XLA path here is for Atari, not {kind}")
         self.kind, self.num_envs = kind, config.num_envs
-        self.envs = [_make_envpool(config, envpool_id, kind, config.num_envs, s,
+        self.envs = [make_envpool(config, envpool_id, kind, config.num_envs, s,
                                    max_episode_steps) for s in env_seeds]
-        obs_shape, obs_dtype, stack = _obs_layout(kind, self.envs[0].observation_space)
+        obs_shape, obs_dtype, stack = obs_layout(kind, self.envs[0].observation_space)
         self.spec = EnvSpec(kind, envpool_id, game, int(self.envs[0].action_space.n),
                             obs_shape, obs_dtype, stack)
         self._xla = [env.xla() for env in self.envs]  # (handle, recv, send, step) each
@@ -72,23 +72,17 @@ class XlaAtari:
         obs, reward, terminated, truncated, info = (
             jax.tree_util.tree_map(lambda *x: jnp.stack(x), *outputs))
         reset = info["elapsed_step"] == 0
-        # as envs.VecEnv._to_step: a game over on the time-limit step is terminal
+        # a game over on the time-limit step is terminal: Atari says so in info["terminated"]
         terminated = terminated.astype(bool) | info["terminated"].astype(bool)
-        truncated = truncated.astype(bool) & ~terminated
         reward = reward.astype(jnp.float32)
         lives = info["lives"].astype(jnp.int32)
-        life_lost = (lives < state.lives) & ~reset
         if self.kind == "atari_ram":
             obs = info["ram"].astype(jnp.uint8)
         frame = obs[:, :, -1] if self.spec.frame_stack > 1 else obs
-        score = jnp.where(reset, 0.0, state.score + reward)
-        length = jnp.where(reset, 0, state.length + 1)
-        done = terminated | truncated
-        step = EnvStep(obs=obs, frame=frame, reward=reward, terminated=terminated,
-                       truncated=truncated, life_lost=life_lost, first=reset, reset=reset,
-                       episode_return=jnp.where(done, score, jnp.nan),
-                       episode_length=jnp.where(done, length, 0).astype(jnp.int32))
-        return state.replace(lives=lives, score=score, length=length), step
+        tally = count(jnp, Tally(state.score, state.length), reward, reset)
+        step = make_step(jnp, obs, frame, reward, terminated, truncated.astype(bool),
+                         lives_lost(lives, state.lives, reset), reset, tally)
+        return state.replace(lives=lives, score=tally.score, length=tally.length), step
 
     def close(self) -> None:
         for env in self.envs:

@@ -19,14 +19,12 @@ from __future__ import annotations
 import difflib
 import functools
 import warnings
-from dataclasses import dataclass
-from typing import Any, NamedTuple
 
 import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
+from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 from purejaxdqn.observations import make_obs_transform
-from purejaxdqn.replay import FLAGS
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
@@ -35,33 +33,6 @@ VECTOR_ENVS = ("CartPole-v1", "CartPole-v0", "Acrobot-v1", "MountainCar-v0",
                "LunarLander-v3", "LunarLander-v2")
 
 
-@dataclass(frozen=True)
-class EnvSpec:
-    kind: str  # "atari" (pixels), "atari_ram" (128 RAM bytes), or "vector"
-    envpool_id: str
-    game: str  # Atari game name for the score table, else the env id
-    num_actions: int
-    obs_shape: tuple[int, ...]  # one agent observation (no batch axis)
-    obs_dtype: type
-    frame_stack: int  # stacked frames the replay must rebuild (1: no stacking)
-
-    @property
-    def frame_shape(self) -> tuple[int, ...]:
-        """What the replay stores per step: one frame, or the whole vector obs."""
-        return self.obs_shape[1:] if self.frame_stack > 1 else self.obs_shape
-
-
-# One env iteration of N envs, as numpy arrays (envpool) or jax arrays (jax_envs.py):
-#   obs [N, *obs_shape]      what the agent acts on
-#   frame [N, *frame_shape]  what the replay stores (the newest frame of the stack)
-#   reward [N] float32       unclipped
-#   the StepFlags [N] bool   terminated, truncated, life_lost, first, reset (replay/buffer.py
-#                            names them once and says what each means)
-#   episode_return [N]       raw score of the game that just ended (NaN otherwise)
-#   episode_length [N]       its length in agent steps (0 otherwise)
-EnvStep = NamedTuple("EnvStep", [("obs", Any), ("frame", Any), ("reward", Any),
-                                 *((name, Any) for name in FLAGS),
-                                 ("episode_return", Any), ("episode_length", Any)])
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,7 +83,7 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     raise ConfigError(f"unknown environment {env_id!r}{hint}")
 
 
-def _make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, seed: int,
+def make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, seed: int,
                   max_episode_steps: int):
     import envpool
 
@@ -144,7 +115,7 @@ def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
     return kwargs
 
 
-def _obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
+def obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
     """(agent obs shape, dtype, frames stacked) from envpool's observation space."""
     if kind == "atari_ram":
         return (128,), np.uint8, 1
@@ -168,7 +139,7 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
         warnings.simplefilter("ignore")
         space = envpool.make_spec(envpool_id, **_envpool_options(
             config, kind, config.num_envs, 0, config.max_episode_steps)).observation_space
-    obs_shape, dtype, stack = _obs_layout(kind, space)
+    obs_shape, dtype, stack = obs_layout(kind, space)
     frame_shape = obs_shape[1:] if stack > 1 else obs_shape
     # The replay stores frames after the configured crop/resize, wherever it runs
     # (env wrapper or `act`): 80x80 for note 002's agent, not envpool's 210x160.
@@ -189,9 +160,9 @@ class VecEnv:
         numpy; otherwise the agent applies it on device and `spec` is the raw frame's."""
         self.kind, envpool_id, self.game = resolve_env_id(config.env_id)
         self.num_envs = num_envs
-        self._env = _make_envpool(config, envpool_id, self.kind, num_envs, seed,
+        self._env = make_envpool(config, envpool_id, self.kind, num_envs, seed,
                                   max_episode_steps)
-        obs_shape, obs_dtype, stack = _obs_layout(self.kind, self._env.observation_space)
+        obs_shape, obs_dtype, stack = obs_layout(self.kind, self._env.observation_space)
         self._transform = make_obs_transform(config, obs_shape[1:]) \
             if host_transform and self.kind == "atari" else None
         if self._transform is not None:
@@ -199,8 +170,7 @@ class VecEnv:
         self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
                             obs_shape, obs_dtype, stack)
         self._lives = np.zeros(num_envs, np.int64)
-        self._returns = np.zeros(num_envs, np.float64)
-        self._lengths = np.zeros(num_envs, np.int64)
+        self._tally = Tally(np.zeros(num_envs, np.float64), np.zeros(num_envs, np.int64))
         self._env_ids = np.arange(num_envs, dtype=np.int32)
 
     def reset(self) -> EnvStep:
@@ -232,13 +202,12 @@ class VecEnv:
             terminated = terminated | np.asarray(info["terminated"], bool)
         elif self.spec.envpool_id.startswith("CartPole"):
             terminated = terminated | (np.asarray(truncated, bool) & _cartpole_failed(obs))
-        truncated = np.asarray(truncated, bool) & ~terminated
         reward = np.asarray(reward, np.float32)
         if self.kind == "vector":
             life_lost = np.zeros(self.num_envs, bool)
         else:
             lives = np.asarray(info["lives"])
-            life_lost = (lives < self._lives) & ~reset
+            life_lost = lives_lost(lives, self._lives, reset)
             self._lives = lives
         if self.kind == "atari_ram":
             obs = np.asarray(info["ram"], np.uint8)
@@ -246,16 +215,9 @@ class VecEnv:
             obs = self._transform.apply(obs)
         # newest frame of the stack (a single-frame input is stored whole)
         frame = obs[:, -1] if self.spec.frame_stack > 1 else obs
-        # Raw per-game score and length; reset steps start a new game at 0.
-        self._returns = np.where(reset, 0.0, self._returns + reward)
-        self._lengths = np.where(reset, 0, self._lengths + 1)
-        done = terminated | truncated
-        episode_return = np.where(done, self._returns, np.nan)
-        episode_length = np.where(done, self._lengths, 0)
-        return EnvStep(obs=obs, frame=frame, reward=reward, terminated=terminated,
-                       truncated=truncated, life_lost=life_lost, first=reset.copy(),
-                       reset=reset, episode_return=episode_return,
-                       episode_length=episode_length)
+        self._tally = count(np, self._tally, reward, reset)
+        return make_step(np, obs, frame, reward, terminated, np.asarray(truncated, bool),
+                         life_lost, reset, self._tally)
 
 
 def _cartpole_failed(obs: np.ndarray) -> np.ndarray:

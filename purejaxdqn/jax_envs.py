@@ -5,7 +5,7 @@ A `JaxEnv` is a pair of pure functions over a batch of N envs,
     state, step = reset(key)
     state, step = step(state, actions)
 
-whose `step` is the same `envs.EnvStep` record the envpool wrapper gives, with
+whose `step` is the same `env_step.EnvStep` record the envpool wrapper gives, with
 envpool's auto-reset convention, so the agent and the replay cannot tell the two
 backends apart:
 
@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs import EnvSpec, EnvStep
+from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, make_step
 
 # our name -> (gymnax id, env kind); kind "minatar": a (C, 10, 10) 0/1 image
 GYMNAX_ENVS = {
@@ -126,14 +126,10 @@ def make_jax_env(config: Config, num_envs: int, max_episode_steps: int) -> JaxEn
     step_one = jax.vmap(lambda k, s, a: env.step_env(k, s, a, params))
     zeros = jnp.zeros(num_envs, bool)
 
-    def record(obs, reward, terminated, truncated, reset, score, length):
+    def record(obs, reward, terminated, truncated, reset, tally):
         obs = jax.vmap(observe)(obs)
-        done = terminated | truncated
-        return EnvStep(obs=obs, frame=obs, reward=reward.astype(jnp.float32),
-                       terminated=terminated, truncated=truncated, life_lost=zeros,
-                       first=reset, reset=reset,
-                       episode_return=jnp.where(done, score, jnp.nan),
-                       episode_length=jnp.where(done, length, 0))
+        return make_step(jnp, obs, obs, reward.astype(jnp.float32), terminated, truncated,
+                         zeros, reset, tally)
 
     def reset(key: jax.Array) -> tuple[JaxEnvState, EnvStep]:
         key, reset_key = jax.random.split(key)
@@ -144,7 +140,7 @@ def make_jax_env(config: Config, num_envs: int, max_episode_steps: int) -> JaxEn
                             length=jnp.zeros(num_envs, jnp.int32))
         ones = jnp.ones(num_envs, bool)
         return state, record(obs, jnp.zeros(num_envs), zeros, zeros, ones,
-                             state.score, state.length)
+                             Tally(state.score, state.length))
 
     def step(state: JaxEnvState, actions: jax.Array) -> tuple[JaxEnvState, EnvStep]:
         key, step_key, reset_key, sticky_key = jax.random.split(state.key, 4)
@@ -161,15 +157,13 @@ def make_jax_env(config: Config, num_envs: int, max_episode_steps: int) -> JaxEn
         inner = jax.tree_util.tree_map(pick, inner_r, inner_s)
         obs = jax.tree_util.tree_map(pick, obs_r, obs_s)
         reward = jnp.where(reset, 0.0, reward.astype(jnp.float32))
-        length = jnp.where(reset, 0, state.length + 1)
-        score = jnp.where(reset, 0.0, state.score + reward)
-        terminated = ~reset & (terminated.astype(bool) | (length >= game_clock))
-        truncated = ~reset & ~terminated & (length >= max_episode_steps)
+        tally = count(jnp, Tally(state.score, state.length), reward, reset)
+        terminated = ~reset & (terminated.astype(bool) | (tally.length >= game_clock))
+        truncated = ~reset & ~terminated & (tally.length >= max_episode_steps)
         new_state = JaxEnvState(inner=inner, key=key, needs_reset=terminated | truncated,
                                 prev_action=jnp.where(reset, state.prev_action, actions),
-                                score=score,
-                                length=length)
-        return new_state, record(obs, reward, terminated, truncated, reset, score, length)
+                                score=tally.score, length=tally.length)
+        return new_state, record(obs, reward, terminated, truncated, reset, tally)
 
     return JaxEnv(spec=spec, reset=reset, step=step)
 

@@ -140,13 +140,13 @@ def test_env_seeds_of_seeds_resumes_and_evaluations_are_disjoint(tmp_path, monke
     from purejaxdqn.train import train
 
     made = []
-    original = envs._make_envpool
+    original = envs.make_envpool
 
     def record(config, envpool_id, kind, num_envs, seed, max_episode_steps):
         made.append((seed, num_envs, max_episode_steps))
         return original(config, envpool_id, kind, num_envs, seed, max_episode_steps)
 
-    monkeypatch.setattr(envs, "_make_envpool", record)
+    monkeypatch.setattr(envs, "make_envpool", record)
     config = CARTPOLE.replace(seeds=(0, 1), total_steps=1_200, warmup_steps=500,
                               eval_every=400, eval_episodes=3, checkpoint_every=0,
                               engine="host")  # envpool's batches are what is recorded

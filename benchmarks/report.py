@@ -269,6 +269,37 @@ def engines_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def learner_limit_table(report: dict) -> str:
+    """The updates beside the matrix-product limit (benchmarks/learner_limit.py)."""
+    limit = {m["dtype"]: m["gflops"]["median"] for m in report.get("matmul", [])}
+    rows = [f"2048³ matrix product: float32 {limit.get('float32', 0):,.0f} GFLOP/s, "
+            f"bfloat16 (float32 accumulation) {limit.get('bfloat16', 0):,.0f} GFLOP/s.", "",
+            "| update (batch 32) | updates/s | GFLOP per update | GFLOP/s | of float32 matmul |",
+            "|---|---:|---:|---:|---:|"]
+    for r in report.get("learner", []):
+        rows.append(f"| {r['update']} ({r['env_id']}) | {_spread(r['updates_per_s'])} | "
+                    f"{r['gflop_per_update']:.2f} | {r['gflops']:,.0f} | "
+                    f"{r['fraction_of_float32_matmul']:.2f} |")
+    return "\n".join(rows)
+
+
+def peer_table(report: dict) -> str:
+    """purejaxdqn vs PureJaxRL's DQN on its workload (benchmarks/peer.py)."""
+    wall = report["wall_s"]
+    rows = ["| program | wall time incl. compilation, s | learning result |", "|---|---:|---|"]
+    last = report["reps"][-1]
+    rows.append(f"| PureJaxRL `dqn.py` | {_spread(wall['theirs'])} | mean return of the last "
+                f"games at the end: {last['theirs']['final_returns']:.0f} |")
+    rows.append(f"| purejaxdqn `train` ({last['ours']['engine']} engine) | "
+                f"{_spread(wall['ours'])} | final greedy evaluation: "
+                f"{last['ours']['final_eval_mean']:.0f}, last 100 training games: "
+                f"{last['ours']['last_100_training_mean']:.0f} |")
+    ratio = report["speed_ratio"]
+    rows += ["", f"Speed ratio, their wall time / ours: **{ratio['median']:.2f}** "
+             f"(min {ratio['min']:.2f}, max {ratio['max']:.2f}; > 1 means ours is faster)."]
+    return "\n".join(rows)
+
+
 # --- the README section ----------------------------------------------------------
 
 
@@ -318,6 +349,20 @@ def section(results_dir: str, base_dir: str | None = None) -> str:
                   "`benchmarks/engines.py`. Machine: "
                   f"{machine_line(report.get('machine', {}))}.", "",
                   engines_table(report)]
+    for path, report in _load(results_dir, "learner_limit_*.json"):
+        lines += ["", f"### The learner against the machine's limit (`{os.path.basename(path)}`)",
+                  "", "The agent's jitted `learn` (sample, augmentation where the preset has "
+                  "it, forward and backward passes, optimizer, target update), FLOPs from "
+                  "XLA's cost analysis. Machine: "
+                  f"{machine_line(report.get('machine', {}))}.", "",
+                  learner_limit_table(report)]
+    for path, report in _load(results_dir, "peer_*.json"):
+        lines += ["", f"### Against PureJaxRL's DQN on its workload (`{os.path.basename(path)}`)",
+                  "", "CartPole-v1, 500k agent steps, PureJaxRL's default DQN settings "
+                  "(`benchmarks/peer.py`); each program a fresh process, alternating, "
+                  f"{len(report['reps'])} repetitions. Machine: "
+                  f"{machine_line(report.get('machine', {}))}.", "",
+                  peer_table(report)]
     if not any(is_gpu(r) for _, r in sps + replay):
         lines += ["", "**GPU:** no GPU was available to this project's sessions, so no GPU "
                   "figures are given; every number above is from a CPU-only machine. Running "

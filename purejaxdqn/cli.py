@@ -169,8 +169,9 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
 
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
-        _check_unfinished(run_dir, config_path, checkpoint.read_host(run_dir))
-        if args.exact_resume and not checkpoint.read_host(run_dir).get("has_replay"):
+        saved = checkpoint.read_host(run_dir)
+        _check_unfinished(run_dir, config_path, saved)
+        if args.exact_resume and not saved.get("has_replay"):
             raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
                               f"{run_dir} does not hold (checkpoint_replay off, or finished)")
         check_writable(run_dir)
@@ -227,8 +228,8 @@ def _check_unfinished(run_dir: str, config_path: str, host: dict) -> None:
     if isinstance(total, int) and isinstance(steps, int) and steps >= total:
         raise ConfigError(
             f"the run in {run_dir} is finished ({steps:,} of {total:,} steps): nothing to "
-            "resume; to train longer start a new run with a larger --total-steps "
-            f"(e.g. --preset/flags as in {config_path})")
+            f"resume; to train longer, start a new run with its settings ({config_path}) "
+            "and a larger --total-steps")
 
 
 def _print_presets() -> None:

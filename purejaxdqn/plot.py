@@ -4,7 +4,8 @@ Six panels over agent steps (of one seed): training episode score (each game
 faint, the running average of the last 100 games bold), evaluation mean score,
 loss, mean Q, epsilon, steps/s while learning (warm-up's random play is left out),
 from each run's episodes.csv, eval.jsonl and metrics.jsonl (see runlog.py); a
-panel with nothing logged yet says so. PNG, SVG or PDF, by the file's extension. A run with several seeds is drawn as the mean
+panel with nothing logged yet says so. PNG, SVG or PDF, by the file's extension.
+A run with several seeds is drawn as the mean
 over seeds with a shaded 95% percentile-bootstrap band over seeds (the same
 `bootstrap_ci` experiments/ablate/ uses). Runs are labelled by the config
 fields in which they differ.

@@ -23,7 +23,7 @@ import numpy as np
 from purejaxdqn import checkpoint
 from purejaxdqn.agent import seed_sharding
 from purejaxdqn.config import Config
-from purejaxdqn.engines import make_engine, resolve_engine, resumes_exactly
+from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs import env_seed
 from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.exploration import make_exploration
@@ -81,15 +81,12 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
     # exact: the same games go on (the fused engine always can: its env state is saved)
-    exact_resume = exact_resume or resumes_exactly(config)
+    exact_resume = exact_resume or exact_by_default(config)
     if resume:  # else fresh games from env seeds no earlier segment played
         host["env_segment"] = checkpoint.read_host(run_dir).get("env_segment", 0) + \
             (not exact_resume)
-    options = dict(engine_options or {})
-    if resolve_engine(config) == "host":
-        options.setdefault("overlap", overlap)
     engine = make_engine(config, seeds, host["env_segment"],
-                         seed_sharding(len(seeds), devices), **options)
+                         seed_sharding(len(seeds), devices), overlap, **(engine_options or {}))
     carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     learning_starts = config.warmup_steps
     if resume:

@@ -6,8 +6,8 @@
 * `fused` (engines/fused.py): K env iterations per device call inside one jitted
   `lax.scan`, for JAX-native envs (gymnax CartPole, Acrobot, MinAtar).
 
-Both expose `start`, `advance`, `evaluate`, `checkpoint_extras`/`restore` and
-`close`; the training loop (train.py) sees nothing else. `--engine auto` takes the
+Both are `engines.base.Engine`s (`start`, `advance`, `evaluate`, `checkpoint_extras`/
+`restore`, `close`); the training loop (train.py) sees nothing else. `--engine auto` takes the
 fused engine wherever the env has a JAX implementation: on this 2-core CPU it is
 the faster one for the small networks these envs use (benchmarks/results/engines_*.json).
 """
@@ -72,8 +72,10 @@ def slower_engine_warning(config: Config) -> str | None:
             "CPU backend (benchmarks/results/engines_cpu.json); --engine auto picks host")
 
 
-def resumes_exactly(config: Config) -> bool:
-    """The fused engine saves a JAX env's state, so its resumes continue the same games."""
+def exact_by_default(config: Config) -> bool:
+    """Whether every resume of this config continues the same games without
+    --exact-resume: the fused engine on a JAX env saves the env state itself. Whether an
+    engine can resume exactly at all is its `resumes_exactly` (engines/base.py)."""
     return resolve_engine(config) == "fused" and has_jax_env(config)
 
 
@@ -85,9 +87,11 @@ def uses_jax_env(config: Config, engine: str) -> bool:
     return not has_envpool_env(config)
 
 
-def make_engine(config: Config, seeds, segment: int = 0, sharding=None, **options):
-    """The engine for `config` (see `resolve_engine`). `options` go to the engine:
-    host: overlap, timer, jax_env; fused: chunk_seconds."""
+def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap: bool = True,
+                **options):
+    """The engine for `config` (see `resolve_engine`). `overlap` (host: envs step while
+    the device learns) means nothing to the fused engine, whose loop has no host side.
+    `options` go to the engine: host: timer, jax_env; fused: chunk_seconds, max_chunk."""
     engine = resolve_engine(config)
     if engine == "fused":
         from purejaxdqn.engines.fused import FusedEngine
@@ -96,4 +100,4 @@ def make_engine(config: Config, seeds, segment: int = 0, sharding=None, **option
     from purejaxdqn.engines.host import HostEngine
 
     options.setdefault("jax_env", uses_jax_env(config, "host"))
-    return HostEngine(config, seeds, segment, sharding, **options)
+    return HostEngine(config, seeds, segment, sharding, overlap=overlap, **options)

@@ -31,7 +31,7 @@ import numpy as np
 from purejaxdqn.agent import AgentState, make_agent, make_due_mask
 from purejaxdqn.config import Config
 from purejaxdqn.engines import has_jax_env
-from purejaxdqn.engines.host import Advanced
+from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs import EnvStep, env_seed
 from purejaxdqn.envpool_xla import XlaAtari
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy

@@ -19,18 +19,10 @@ import numpy as np
 
 from purejaxdqn.agent import AgentState, make_agent, step_input
 from purejaxdqn.config import Config
+from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs import EnvGroup, env_seed
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 from purejaxdqn.jax_envs import JaxEnvGroup, per_seed
-
-
-class Advanced(NamedTuple):
-    """What an `advance` call did, for the loop's logs."""
-
-    steps: int  # agent steps per seed now
-    episodes: list  # (seed index, agent steps when it ended, score, length)
-    metrics: Any  # the last `learn` call's metrics ({name: [S]}), or None if none ran
-    first_learn: tuple | None  # (perf_counter, steps) of the first learn ever, if in this call
 
 
 class HostCarry(NamedTuple):

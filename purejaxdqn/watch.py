@@ -8,7 +8,8 @@ run's config.json and plays the evaluation protocol (epsilon =
 * Atari: ale-py driven with envpool's own pipeline (`AtariPlayer`), so the
   network sees what it saw in training while the video shows the colour screen;
 * vector envs (CartPole, LunarLander, ...): gymnasium's env and renderer, the
-  same dynamics envpool reimplements.
+  same dynamics envpool reimplements;
+* MinAtar: the run's own JAX env, its 10x10 grid drawn one colour per object kind.
 
 Each video frame is the screen with a panel beside it: one bar per action's
 Q(s, a), the chosen action marked, the score so far. A game of T steps gives
@@ -245,10 +246,65 @@ class GymnasiumPlayer:
         self.env.close()
 
 
+# --- MinAtar (gymnax) ----------------------------------------------------------------
+MINATAR_ACTION_NAMES = ("no-op", "left", "up", "right", "down", "fire")  # MinAtar's order
+MINATAR_CELL = 32  # screen pixels per grid cell
+
+
+class MinAtarPlayer:
+    """The run's own JAX env (jax_envs.make_jax_env, one env), stepped one agent step at a
+    time, so its observations are exactly the network's; game k uses the key of env seed
+    `seed + k`. The screen draws the 10x10 grid, each channel (object kind) in its own
+    colour (a later channel over an earlier one), MINATAR_CELL pixels per cell."""
+
+    def __init__(self, config: Config, seed: int):
+        from purejaxdqn.jax_envs import env_key, make_jax_env
+
+        env = make_jax_env(config, 1, config.eval_max_episode_steps)
+        self._reset, self._step = jax.jit(env.reset), jax.jit(env.step)
+        self._key, self._seed = env_key, seed
+        n = env.spec.num_actions
+        self.action_names = MINATAR_ACTION_NAMES if n == 6 else \
+            tuple(f"action {i}" for i in range(n))
+        self.fps = 10.0
+        self._state = self._obs = None
+
+    def reset(self) -> np.ndarray:
+        self._state, step = self._reset(self._key(self._seed))
+        self._seed += 1
+        self._obs = np.asarray(step.obs[0])
+        return self._obs
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
+        self._state, step = self._step(self._state, jnp.array([action], jnp.int32))
+        self._obs = np.asarray(step.obs[0])
+        over = bool(step.terminated[0] | step.truncated[0])
+        return self._obs, float(step.reward[0]), over
+
+    def screen(self) -> np.ndarray:
+        channels = self._obs.shape[0]
+        palette = (np.array([[0, 0, 0]] + [[int(255 * c) for c in _tab_colour(i)]
+                                           for i in range(channels)], np.uint8))
+        # index of the last active channel per cell (0: empty)
+        top = np.where(self._obs.any(axis=0),
+                       channels - np.argmax(self._obs[::-1] > 0, axis=0), 0)
+        return palette[top].repeat(MINATAR_CELL, axis=0).repeat(MINATAR_CELL, axis=1)
+
+    def close(self) -> None:
+        pass
+
+
+def _tab_colour(i: int) -> tuple[float, float, float]:
+    from matplotlib import colormaps
+
+    return colormaps["tab10"](i % 10)[:3]
+
+
 PLAYERS: dict[str, Callable[[Config, int], Player]] = {
     "atari": lambda config, seed: AtariPlayer(config, seed, _game(config)),
     "atari_ram": lambda config, seed: AtariPlayer(config, seed, _game(config), ram=True),
     "vector": lambda config, seed: GymnasiumPlayer(config, seed, _game(config)),
+    "minatar": MinAtarPlayer,
 }
 
 
@@ -276,16 +332,27 @@ class Policy(NamedTuple):
     obs_shape: tuple[int, ...]
 
 
+def _network_and_spec(config: Config):
+    """The run's network and the spec of what it sees (the evaluation env's: after any
+    crop; MinAtar's JAX env, which envpool does not have)."""
+    from purejaxdqn.envs import make_eval_env, resolve_env_id
+    from purejaxdqn.networks import make_network
+
+    if resolve_env_id(config.env_id)[0] == "minatar":
+        from purejaxdqn.jax_envs import make_jax_env
+
+        spec = make_jax_env(config, 1, config.eval_max_episode_steps).spec
+    else:
+        env = make_eval_env(config, 1, config.seed)
+        spec = env.spec
+        env.close()
+    return make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype), spec
+
+
 @functools.lru_cache(maxsize=8)
 def make_watch_policy(config: Config) -> Policy:
     """The run's network (from its config and env spec), applied to one observation."""
-    from purejaxdqn.envs import make_eval_env
-    from purejaxdqn.networks import make_network
-
-    env = make_eval_env(config, 1, config.seed)
-    spec = env.spec
-    env.close()
-    network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
+    network, spec = _network_and_spec(config)
 
     @jax.jit
     def act(params, obs, key, epsilon):
@@ -297,15 +364,10 @@ def make_watch_policy(config: Config) -> Policy:
 
 def _learner_template(config: Config):
     """A learner state [S, ...] shaped like the run's checkpoint (flax needs a target)."""
-    from purejaxdqn.envs import make_eval_env
     from purejaxdqn.learner import init_train_state
-    from purejaxdqn.networks import make_network
     from purejaxdqn.optimizers import make_optimizer
 
-    env = make_eval_env(config, 1, config.seed)
-    spec = env.spec
-    env.close()
-    network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
+    network, spec = _network_and_spec(config)
     optimizer = make_optimizer(config)
     example = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
     keys = jnp.stack([jax.random.PRNGKey(0)] * len(config.all_seeds))

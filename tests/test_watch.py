@@ -190,6 +190,33 @@ def test_watch_plays_the_notes_breakout_agents(tmp_path, capsys, preset):
     assert iio.imread(tmp_path / "v.gif", index=None).shape[0] == 13
 
 
+def test_watch_plays_a_minatar_run(tmp_path, capsys):
+    """MinAtar has no envpool: the player steps the run's own JAX env and draws its grid
+    (an untrained checkpoint of the minatar preset, a 12-step game)."""
+    from purejaxdqn.config import get_preset
+    from purejaxdqn.watch import MINATAR_CELL, MinAtarPlayer
+
+    config = get_preset("minatar").replace(env_id="Breakout-MinAtar", eval_max_episode_steps=12)
+    run = tmp_path / "minatar"
+    run.mkdir()
+    (run / "config.json").write_text(config.to_json())
+    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
+                    np.zeros((0, 1, 1), np.uint8))
+    code, out, err = watch(capsys, str(run), "--video", str(tmp_path / "m.gif"))
+    assert code == 0, err
+    assert "game 1: score" in out
+    frames = iio.imread(tmp_path / "m.gif", index=None)
+    assert frames.shape[1:] == (10 * MINATAR_CELL, 10 * MINATAR_CELL + PANEL_WIDTH, 3)
+    # the screen: one colour per cell, black where the grid is empty
+    player = MinAtarPlayer(config, 0)
+    obs = player.reset()
+    screen = player.screen()
+    assert obs.shape == (4, 10, 10)  # Breakout's channels: paddle, ball, trail, brick
+    empty = ~obs.any(axis=0)
+    assert (screen[::MINATAR_CELL, ::MINATAR_CELL][empty] == 0).all()
+    assert (screen[::MINATAR_CELL, ::MINATAR_CELL][~empty].sum(axis=-1) > 0).all()
+
+
 def test_a_failed_training_video_is_one_warning_not_a_crash(tmp_path, capsys, monkeypatch):
     from purejaxdqn import watch as watch_lib
 

@@ -306,6 +306,21 @@ def peer_table(report: dict) -> str:
 
 
 # --- the README section ----------------------------------------------------------
+# (file pattern in results/, heading, the sentence before the machine, table)
+RESULT_SECTIONS = (
+    ("engines_*.json", "Engines: fused vs host",
+     lambda report: "The real training loop (`train.train`), median agent steps/s over log "
+                    "windows once learning runs, all seeds together; workloads in "
+                    "`benchmarks/engines.py`.", engines_table),
+    ("learner_limit_*.json", "The learner against the machine's limit",
+     lambda report: "The agent's jitted `learn` (sample, augmentation where the preset has "
+                    "it, forward and backward passes, optimizer, target update), FLOPs from "
+                    "XLA's cost analysis.", learner_limit_table),
+    ("peer_*.json", "Against PureJaxRL's DQN on its workload",
+     lambda report: "CartPole-v1, 500k agent steps, PureJaxRL's default DQN settings "
+                    "(`benchmarks/peer.py`); each program a fresh process, alternating, "
+                    f"{len(report['reps'])} repetitions.", peer_table),
+)
 
 
 def _load(results_dir: str, pattern: str) -> list[tuple[str, dict]]:
@@ -347,27 +362,11 @@ def section(results_dir: str, base_dir: str | None = None) -> str:
                   f"{report.get('benchmark', '')}. Machine: "
                   f"{machine_line(_replay_machine(report.get('machine', {})))}.", "",
                   replay_table(report)]
-    for path, report in _load(results_dir, "engines_*.json"):
-        lines += ["", f"### Engines: fused vs host (`{os.path.basename(path)}`)", "",
-                  "The real training loop (`train.train`), median agent steps/s over log "
-                  "windows once learning runs, all seeds together; workloads in "
-                  "`benchmarks/engines.py`. Machine: "
-                  f"{machine_line(report.get('machine', {}))}.", "",
-                  engines_table(report)]
-    for path, report in _load(results_dir, "learner_limit_*.json"):
-        lines += ["", f"### The learner against the machine's limit (`{os.path.basename(path)}`)",
-                  "", "The agent's jitted `learn` (sample, augmentation where the preset has "
-                  "it, forward and backward passes, optimizer, target update), FLOPs from "
-                  "XLA's cost analysis. Machine: "
-                  f"{machine_line(report.get('machine', {}))}.", "",
-                  learner_limit_table(report)]
-    for path, report in _load(results_dir, "peer_*.json"):
-        lines += ["", f"### Against PureJaxRL's DQN on its workload (`{os.path.basename(path)}`)",
-                  "", "CartPole-v1, 500k agent steps, PureJaxRL's default DQN settings "
-                  "(`benchmarks/peer.py`); each program a fresh process, alternating, "
-                  f"{len(report['reps'])} repetitions. Machine: "
-                  f"{machine_line(report.get('machine', {}))}.", "",
-                  peer_table(report)]
+    for pattern, title, intro, table in RESULT_SECTIONS:
+        for path, report in _load(results_dir, pattern):
+            lines += ["", f"### {title} (`{os.path.basename(path)}`)", "",
+                      f"{intro(report)} Machine: {machine_line(report.get('machine', {}))}.",
+                      "", table(report)]
     if not any(is_gpu(r) for _, r in sps + replay):
         lines += ["", "**GPU:** no GPU was available to this project's sessions, so no GPU "
                   "figures are given; every number above is from a CPU-only machine. Running "

@@ -197,7 +197,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         require_wandb()
     kind = resolve_env_id(config.env_id)[0]
     from purejaxdqn.engines import resolve_engine, slower_engine_warning
-    from purejaxdqn.watch import PLAYERS
+    from purejaxdqn.players import PLAYERS
 
     resolve_engine(config)  # an env with no such engine: one line naming those it has
     warning = slower_engine_warning(config)

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import time
+from typing import Any, Callable
 from collections import deque
 
 import jax
@@ -29,7 +30,6 @@ from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.progress import Progress
 from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
-from purejaxdqn.watch import record_video
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
@@ -68,7 +68,8 @@ def _next_boundary(config: Config, steps: int, stop_at: int) -> int:
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          overlap: bool = True, devices=None, engine_options: dict | None = None) -> dict:
+          overlap: bool = True, devices=None, engine_options: dict | None = None,
+          record_video: Callable[[Config, str, Any, int], Any] | None = None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
@@ -77,7 +78,11 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     `engine_options` go to the engine (host: timer; fused: chunk_seconds, max_chunk).
     With several local devices (or `devices`), the seeds are sharded over them
     (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
+    `record_video(config, run_dir, params, steps)` is called every `record_video_every`
+    steps (default: watch.record_video, one evaluation game into RUN_DIR/videos/).
     """
+    if record_video is None and config.record_video_every:
+        from purejaxdqn.watch import record_video
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
     # exact: the same games go on (the fused engine always can: its env state is saved)

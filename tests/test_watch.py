@@ -16,7 +16,9 @@ import pytest
 from purejaxdqn import checkpoint, cli
 from purejaxdqn.config import CARTPOLE, NATURE
 from purejaxdqn.train import train
-from purejaxdqn.watch import PANEL_WIDTH, AtariPlayer, _learner_template, area_resize
+from purejaxdqn.players import AtariPlayer, area_resize
+from purejaxdqn.render import PANEL_WIDTH
+from purejaxdqn.watch import _learner_template
 
 # imageio-ffmpeg forks ffmpeg; JAX warns about any fork, needlessly here
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork")
@@ -194,7 +196,7 @@ def test_watch_plays_a_minatar_run(tmp_path, capsys):
     """MinAtar has no envpool: the player steps the run's own JAX env and draws its grid
     (an untrained checkpoint of the minatar preset, a 12-step game)."""
     from purejaxdqn.config import get_preset
-    from purejaxdqn.watch import MINATAR_CELL, MinAtarPlayer
+    from purejaxdqn.players import MINATAR_CELL, MinAtarPlayer
 
     config = get_preset("minatar").replace(env_id="Breakout-MinAtar", eval_max_episode_steps=12)
     run = tmp_path / "minatar"

@@ -30,6 +30,7 @@ import numpy as np
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.augmentation import make_augmentation
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.envs import EnvSpec, EnvStep
 from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
@@ -129,7 +130,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     # Crop/resize on device (note 002): the env gives raw frames, `act` shrinks them before
     # the network and the replay see them; with obs_transform_on="host" the env did it.
     transform = make_obs_transform(config, spec.obs_shape[1:]) \
-        if config.obs_transform_on == "device" and spec.kind == "atari" else None
+        if config.obs_transform_on == "device" and KINDS[spec.kind].pixels else None
     if transform is not None:
         spec = dataclasses.replace(spec, obs_shape=(spec.obs_shape[0],) + transform.shape)
     network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 from purejaxdqn.envs import make_envpool, obs_layout, resolve_env_id
 
@@ -76,7 +77,7 @@ class XlaAtari:
         terminated = terminated.astype(bool) | info["terminated"].astype(bool)
         reward = reward.astype(jnp.float32)
         lives = info["lives"].astype(jnp.int32)
-        if self.kind == "atari_ram":
+        if KINDS[self.kind].ram:
             obs = info["ram"].astype(jnp.uint8)
         frame = obs[:, :, -1] if self.spec.frame_stack > 1 else obs
         tally = count(jnp, Tally(state.score, state.length), reward, reset)

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 from purejaxdqn.observations import make_obs_transform
 
@@ -60,7 +61,7 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     from purejaxdqn.jax_envs import GYMNAX_ENVS, gymnax_name
 
     jax_name = gymnax_name(env_id)
-    if jax_name is not None and GYMNAX_ENVS[jax_name][1] == "minatar":
+    if jax_name is not None and not KINDS[GYMNAX_ENVS[jax_name][1]].envpool:
         return "minatar", jax_name, jax_name
     name = env_id.strip()
     ram = False
@@ -97,7 +98,7 @@ def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
                      max_episode_steps: int) -> dict:
     """envpool's options for our settings: one place for both the envs and their spec."""
     kwargs = dict(num_envs=num_envs, seed=seed)
-    if kind != "vector":
+    if KINDS[kind].atari:
         kwargs.update(
             episodic_life=False,  # we detect lives ourselves: no extra resets mid-game
             reward_clip=False,  # clipping happens in the learner; scores stay raw
@@ -107,7 +108,7 @@ def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
             use_fire_reset=config.fire_reset,
             max_episode_steps=max_episode_steps,
         )
-        if kind == "atari":  # frame size and stack (notes 002 and 004 change them)
+        if KINDS[kind].pixels:  # frame size and stack (notes 002 and 004 change them)
             kwargs.update(img_height=config.frame_size[0], img_width=config.frame_size[1],
                           stack_num=config.frame_stack)
     else:
@@ -117,9 +118,9 @@ def _envpool_options(config: Config, kind: str, num_envs: int, seed: int,
 
 def obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
     """(agent obs shape, dtype, frames stacked) from envpool's observation space."""
-    if kind == "atari_ram":
+    if KINDS[kind].ram:
         return (128,), np.uint8, 1
-    if kind == "atari":
+    if KINDS[kind].pixels:
         return tuple(space.shape), np.uint8, space.shape[0]
     return tuple(space.shape), np.float32, 1
 
@@ -130,7 +131,7 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     import envpool
 
     kind, envpool_id, _ = resolve_env_id(config.env_id)
-    if kind == "minatar":
+    if not KINDS[kind].envpool:
         from purejaxdqn.jax_envs import make_jax_env
 
         spec = make_jax_env(config, 1, 1).spec
@@ -143,7 +144,7 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     frame_shape = obs_shape[1:] if stack > 1 else obs_shape
     # The replay stores frames after the configured crop/resize, wherever it runs
     # (env wrapper or `act`): 80x80 for note 002's agent, not envpool's 210x160.
-    transform = make_obs_transform(config, frame_shape) if kind == "atari" else None
+    transform = make_obs_transform(config, frame_shape) if KINDS[kind].pixels else None
     return (transform.shape if transform else frame_shape), dtype, stack
 
 
@@ -164,7 +165,7 @@ class VecEnv:
                                   max_episode_steps)
         obs_shape, obs_dtype, stack = obs_layout(self.kind, self._env.observation_space)
         self._transform = make_obs_transform(config, obs_shape[1:]) \
-            if host_transform and self.kind == "atari" else None
+            if host_transform and KINDS[self.kind].pixels else None
         if self._transform is not None:
             obs_shape = (stack,) + self._transform.shape
         self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
@@ -203,13 +204,13 @@ class VecEnv:
         elif self.spec.envpool_id.startswith("CartPole"):
             terminated = terminated | (np.asarray(truncated, bool) & _cartpole_failed(obs))
         reward = np.asarray(reward, np.float32)
-        if self.kind == "vector":
+        if not KINDS[self.kind].lives:
             life_lost = np.zeros(self.num_envs, bool)
         else:
             lives = np.asarray(info["lives"])
             life_lost = lives_lost(lives, self._lives, reset)
             self._lives = lives
-        if self.kind == "atari_ram":
+        if KINDS[self.kind].ram:
             obs = np.asarray(info["ram"], np.uint8)
         if self._transform is not None:
             obs = self._transform.apply(obs)

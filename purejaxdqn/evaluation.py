@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.envs import make_eval_env
 from purejaxdqn.exploration import epsilon_greedy
 from purejaxdqn.networks import Network
@@ -68,7 +69,7 @@ def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed
             done_count += finished
     finally:
         env.close()
-    return _score_stats(scores, lengths, None if env.kind == "vector" else env.game)
+    return _score_stats(scores, lengths, env.game if KINDS[env.kind].atari else None)
 
 
 def _score_stats(scores: list[float], lengths: list[int], atari_game: str | None) -> dict:

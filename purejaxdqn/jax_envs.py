@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, make_step
 
 # our name -> (gymnax id, env kind); kind "minatar": a (C, 10, 10) 0/1 image
@@ -103,7 +104,7 @@ def make_jax_env(config: Config, num_envs: int, max_episode_steps: int) -> JaxEn
     name = check_gymnax_env(config.env_id)
     gymnax_id, kind = GYMNAX_ENVS[name]
     options = {"use_minimal_action_set": not config.full_action_space} \
-        if kind == "minatar" else {}
+        if KINDS[kind].grid else {}
     env, params = gymnax.make(gymnax_id, **options)
     params = params.replace(max_steps_in_episode=_UNREACHABLE)
     num_actions = int(env.action_space(params).n)
@@ -113,7 +114,7 @@ def make_jax_env(config: Config, num_envs: int, max_episode_steps: int) -> JaxEn
     def observe(obs):
         # MinAtar: (10, 10, C) floats in {0, 1} -> (C, 10, 10) bytes, channels first like
         # envpool's stacks (the replay stores bytes, the torso scales them)
-        if kind == "minatar":
+        if KINDS[kind].grid:
             return jnp.transpose(obs, (2, 0, 1)).astype(jnp.uint8)
         return obs.astype(jnp.float32)
 

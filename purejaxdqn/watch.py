@@ -22,6 +22,7 @@ import numpy as np
 
 from purejaxdqn import checkpoint
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.exploration import epsilon_greedy
 from purejaxdqn.players import PLAYERS, Player, area_resize, make_player
 from purejaxdqn.preflight import run_dir_problem
@@ -47,7 +48,7 @@ def _network_and_spec(config: Config):
     from purejaxdqn.envs import make_eval_env, resolve_env_id
     from purejaxdqn.networks import make_network
 
-    if resolve_env_id(config.env_id)[0] == "minatar":
+    if not KINDS[resolve_env_id(config.env_id)[0]].envpool:
         from purejaxdqn.jax_envs import make_jax_env
 
         spec = make_jax_env(config, 1, config.eval_max_episode_steps).spec

@@ -15,6 +15,7 @@ the faster one for the small networks these envs use (benchmarks/results/engines
 from __future__ import annotations
 
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.envs import resolve_env_id
 from purejaxdqn.jax_envs import gymnax_name
 
@@ -27,7 +28,7 @@ def has_jax_env(config: Config) -> bool:
 
 def has_envpool_env(config: Config) -> bool:
     try:
-        return resolve_env_id(config.env_id)[0] != "minatar"
+        return KINDS[resolve_env_id(config.env_id)[0]].envpool
     except ConfigError:
         return False
 
@@ -35,7 +36,7 @@ def has_envpool_env(config: Config) -> bool:
 def has_xla_atari(config: Config) -> bool:
     """Atari (pixels or RAM): envpool's XLA interface runs it inside the fused loop."""
     try:
-        return resolve_env_id(config.env_id)[0] in ("atari", "atari_ram")
+        return KINDS[resolve_env_id(config.env_id)[0]].atari
     except ConfigError:
         return False
 

@@ -152,3 +152,23 @@ def test_fused_atari_through_envpool_xla_equals_host():
     for a, b in zip(jax.tree_util.tree_leaves(host.learner.params),
                     jax.tree_util.tree_leaves(fused.learner.params)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_both_engines_are_the_protocol_the_loop_sees():
+    import inspect
+
+    from purejaxdqn.engines.base import Engine
+
+    wanted = {name for name, member in vars(Engine).items()
+              if inspect.isfunction(member) and not name.startswith("_")}
+    assert wanted == {"start", "advance", "evaluate", "checkpoint_extras", "restore", "close"}
+    for name in ("host", "fused"):
+        engine = make_engine(SMALL.replace(engine=name), SMALL.all_seeds)
+        try:
+            assert engine.name == name and isinstance(engine.resumes_exactly, bool)
+            for method in wanted:
+                ours = inspect.signature(getattr(engine, method)).parameters
+                assert list(ours) == list(inspect.signature(getattr(Engine, method))
+                                          .parameters)[1:], (name, method)
+        finally:
+            engine.close()

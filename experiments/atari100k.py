@@ -171,7 +171,7 @@ def collect(out_dir: str) -> list[Run]:
         episodes = _episodes(os.path.join(path, "episodes.csv"))
         logged = read_jsonl(os.path.join(path, "metrics.jsonl"))
         steps = max([int(summary.get("steps", 0))] + [int(r["step"]) for r in logged[-1:]]
-                    + [int(episodes[-1, 0])] * bool(len(episodes)))
+                    + [int(step) for step in episodes[-1:, 0]])  # none before a game ends
         saved = read_json(os.path.join(path, "checkpoint", "host.json")) or {}
         wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
         runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,

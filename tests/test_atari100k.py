@@ -98,6 +98,17 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     assert len(rows) == 5 and rows[0].startswith("game,seed,steps")
 
 
+def test_a_run_stopped_before_its_first_game_ends_is_summarized(tmp_path):
+    # a study stopped (SIGTERM) early in a game's warm-up: no finished game logged yet
+    from experiments.atari100k import summarize
+
+    path = _fake_run(tmp_path, "Kangaroo", 0, 0.0, finished=False)
+    with open(os.path.join(path, "episodes.csv"), "w") as f:
+        f.write("seed,step,score,length\n")
+    text = open(summarize(str(tmp_path))).read()
+    assert "| Kangaroo | 0 | 50,000 / 100,000 | unfinished" in text
+
+
 def test_published_runs_give_means_and_a_same_games_iqm(tmp_path):
     import json
 

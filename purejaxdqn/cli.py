@@ -169,17 +169,17 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
 
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
-        saved = checkpoint.read_host(run_dir)
-        _check_unfinished(run_dir, config_path, saved)
-        if args.exact_resume and not saved.get("has_replay"):
-            raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
-                              f"{run_dir} does not hold (checkpoint_replay off, or finished)")
-        check_writable(run_dir)
         with open(config_path) as f:
             try:
                 config = Config.from_dict(json.load(f))
             except json.JSONDecodeError as error:
                 raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
+        saved = checkpoint.read_host(run_dir)
+        _check_unfinished(run_dir, config_path, config, saved)
+        if args.exact_resume and not saved.get("has_replay"):
+            raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
+                              f"{run_dir} does not hold (checkpoint_replay off, or finished)")
+        check_writable(run_dir)
         config = config.replace(**check_resume_flags(config, _overrides(args)))
         resume = True
     else:
@@ -216,20 +216,15 @@ def _seeds_name(config: Config) -> str:
     return f"seed{seeds[0]}" if len(seeds) == 1 else "seeds" + "-".join(map(str, seeds))
 
 
-def _check_unfinished(run_dir: str, config_path: str, host: dict) -> None:
+def _check_unfinished(run_dir: str, config_path: str, config: Config, host: dict) -> None:
     """A finished run has nothing to resume (and its last checkpoint keeps no replay):
     say so, and how to train longer, instead of failing on what the checkpoint lacks."""
-    with open(config_path) as f:
-        try:
-            total = json.load(f).get("total_steps")
-        except (json.JSONDecodeError, AttributeError):
-            return  # the config's own check reports it
     steps = host.get("steps")
-    if isinstance(total, int) and isinstance(steps, int) and steps >= total:
+    if isinstance(steps, int) and steps >= config.total_steps:
         raise ConfigError(
-            f"the run in {run_dir} is finished ({steps:,} of {total:,} steps): nothing to "
-            f"resume; to train longer, start a new run with its settings ({config_path}) "
-            "and a larger --total-steps")
+            f"the run in {run_dir} is finished ({steps:,} of {config.total_steps:,} steps): "
+            f"nothing to resume; to train longer, start a new run with its settings "
+            f"({config_path}) and a larger --total-steps")
 
 
 def _print_presets() -> None:

@@ -154,15 +154,21 @@ def test_atari_player_sees_what_envpool_feeds_the_network(preset, game):
         env.close()
 
 
+def _untrained_run(run, config):
+    """A run directory holding `config` and a checkpoint of its untrained-shaped learner
+    (zeros: only the shapes matter to watch), without training."""
+    run.mkdir()
+    (run / "config.json").write_text(config.to_json())
+    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
+                    np.zeros((0, 1, config.num_envs), np.uint8))
+    return run
+
+
 def test_watch_atari_renders_colour_screen(tmp_path, capsys):
     """An untrained Pong agent (checkpoint written directly): native 210x160 colour
     screen at 2x beside the panel, one frame per step of a 12-step capped game."""
     config = NATURE.replace(env_id="Pong", eval_max_episode_steps=12, noop_max=3)
-    run = tmp_path / "pong"
-    run.mkdir()
-    (run / "config.json").write_text(config.to_json())
-    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
-                    np.zeros((0, 1, 8), np.uint8))
+    run = _untrained_run(tmp_path / "pong", config)
     path = str(tmp_path / "pong.gif")
     code, out, err = watch(capsys, str(run), "--video", path)
     assert code == 0, err
@@ -181,11 +187,7 @@ def test_watch_plays_the_notes_breakout_agents(tmp_path, capsys, preset):
 
     config = get_preset(preset).replace(eval_max_episode_steps=12, replay_capacity=1_000,
                                         warmup_steps=200)
-    run = tmp_path / preset
-    run.mkdir()
-    (run / "config.json").write_text(config.to_json())
-    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
-                    np.zeros((0, 1, 8), np.uint8))
+    run = _untrained_run(tmp_path / preset, config)
     code, out, err = watch(capsys, str(run), "--video", str(tmp_path / "v.gif"))
     assert code == 0, err
     assert "game 1: score" in out and "12 steps" in out
@@ -199,11 +201,7 @@ def test_watch_plays_a_minatar_run(tmp_path, capsys):
     from purejaxdqn.players import MINATAR_CELL, MinAtarPlayer
 
     config = get_preset("minatar").replace(env_id="Breakout-MinAtar", eval_max_episode_steps=12)
-    run = tmp_path / "minatar"
-    run.mkdir()
-    (run / "config.json").write_text(config.to_json())
-    checkpoint.save(str(run), _learner_template(config), None, {"steps": 0},
-                    np.zeros((0, 1, 1), np.uint8))
+    run = _untrained_run(tmp_path / "minatar", config)
     code, out, err = watch(capsys, str(run), "--video", str(tmp_path / "m.gif"))
     assert code == 0, err
     assert "game 1: score" in out

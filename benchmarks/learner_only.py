@@ -71,17 +71,15 @@ def bare_update(config, spec, agent, state, reps: int, rep_s: float) -> dict:
     import jax
 
     from purejaxdqn import replay as replay_lib
-    from purejaxdqn.learner import make_update
-    from purejaxdqn.optimizers import make_optimizer
-    from purejaxdqn.target_updates import make_target_update
+    from purejaxdqn.parts import build_sampling, build_update
 
-    update = make_update(config, agent.network, make_optimizer(config),
-                         make_target_update(config))
+    update = build_update(config, agent.network)
+    sampling = build_sampling(config)
     replay_params = replay_lib.ReplayParams(
         capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,
         batch_size=config.batch_size, frame_stack=spec.frame_stack, n_step=config.n_step,
         gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
-        prioritized=config.replay == "prioritized", alpha=config.per_alpha, eps=config.per_eps)
+        prioritized=sampling.prioritized, alpha=sampling.alpha, eps=sampling.eps)
 
     @functools.partial(jax.jit, donate_argnums=0)
     def step(learner, buffer):

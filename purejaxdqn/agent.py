@@ -28,16 +28,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import replay as replay_lib
-from purejaxdqn.augmentation import make_augmentation
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.env_kinds import KINDS
 from purejaxdqn.envs import EnvSpec, EnvStep
-from purejaxdqn.exploration import make_exploration
 from purejaxdqn.learner import TrainState, init_train_state, make_update
-from purejaxdqn.networks import Network, make_network
+from purejaxdqn.networks import Network
 from purejaxdqn.observations import make_obs_transform
-from purejaxdqn.optimizers import make_optimizer
-from purejaxdqn.target_updates import make_target_update
+from purejaxdqn.parts import build
 
 _FLAGS = replay_lib.FLAGS
 
@@ -133,23 +130,21 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         if config.obs_transform_on == "device" and KINDS[spec.kind].pixels else None
     if transform is not None:
         spec = dataclasses.replace(spec, obs_shape=(spec.obs_shape[0],) + transform.shape)
-    network = make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
-    optimizer = make_optimizer(config)
-    augmentation = make_augmentation(config)
-    if augmentation is not None and len(spec.obs_shape) != 3:
+    parts = build(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
+    network, exploration, sampling, target_update = (
+        parts.network, parts.exploration, parts.sampling, parts.target_update)
+    if parts.augmentation is not None and len(spec.obs_shape) != 3:
         raise ConfigError(f"augmentation {config.augmentation!r} needs stacked image "
                           f"observations, got shape {spec.obs_shape}")
-    update = make_update(config, network, optimizer, make_target_update(config), augmentation)
-    exploration = make_exploration(config)
+    update = make_update(network, parts.optimizer, parts.td_rule, parts.loss, target_update,
+                         parts.augmentation)
     replay_params = replay_lib.ReplayParams(
         capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,
         batch_size=config.batch_size, frame_stack=spec.frame_stack, n_step=config.n_step,
         gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
-        prioritized=config.replay == "prioritized", alpha=config.per_alpha,
-        eps=config.per_eps)
+        prioritized=sampling.prioritized, alpha=sampling.alpha, eps=sampling.eps)
     updates_per_learn, iterations_per_learn = learning_cadence(config)
     due_mask = make_due_mask(config)
-    target_update = make_target_update(config)
 
     def init(key: jax.Array) -> AgentState:
         example_obs = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
@@ -158,7 +153,7 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
             action=jnp.zeros(config.num_envs, jnp.int32),
             reward=jnp.zeros(config.num_envs, jnp.float32),
             **{f: jnp.zeros(config.num_envs, bool) for f in _FLAGS})
-        return AgentState(learner=init_train_state(key, network, optimizer, example_obs),
+        return AgentState(learner=init_train_state(key, network, parts.optimizer, example_obs),
                           replay=replay_lib.init(replay_params, example))
 
     def act(state: AgentState, inp: EnvStep) -> tuple[AgentState, jax.Array]:
@@ -186,16 +181,13 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
             replay=replay_lib.add(replay_params, state.replay, timestep))
         return new_state, actions
 
-    def per_beta(steps):
-        frac = jnp.clip(steps / config.total_steps, 0.0, 1.0)
-        return config.per_beta_start + frac * (config.per_beta_end - config.per_beta_start)
-
     def one_update(state: AgentState):
         key, sample_key = jax.random.split(state.learner.key)
-        batch = replay_lib.sample(replay_params, state.replay, sample_key, per_beta(state.learner.steps))
+        batch = replay_lib.sample(replay_params, state.replay, sample_key,
+                                  sampling.beta(state.learner.steps))
         learner, metrics = update(state.learner.replace(key=key), batch)
         buffer = state.replay
-        if config.replay == "prioritized":
+        if sampling.prioritized:
             buffer = replay_lib.update_priorities(replay_params, buffer, batch.index, metrics["td_abs"])
         del metrics["td_abs"]
         return AgentState(learner=learner, replay=buffer), metrics

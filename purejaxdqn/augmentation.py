@@ -12,19 +12,20 @@ An augmentation is `apply(key, obs) -> obs` on a batch of stacked frames
   al. 2020): obs * (1 + scale * clip(n_b, -2, 2)), n_b ~ N(0, 1) per sample.
   The result is float32 on the 0..255 scale, which the Nature torso accepts.
 
-`AUGMENTATIONS` maps a name (Config.augmentation) to a function Config ->
-Augmentation, or None for no augmentation.
+`AUGMENTATIONS` maps a name (Config.augmentation) to its settings, whose `build()`
+gives the Augmentation, or None for no augmentation.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from purejaxdqn.config import Config
 from purejaxdqn.registry import Registry
+from purejaxdqn.settings import Settings, non_negative, setting
 
 
 class Augmentation(NamedTuple):
@@ -53,21 +54,32 @@ def intensity(key: jax.Array, obs: jax.Array, scale: float = 0.05) -> jax.Array:
     return obs.astype(jnp.float32) * (1.0 + scale * noise)
 
 
-AUGMENTATIONS: Registry[Callable[[Config], Augmentation | None]] = Registry("augmentation")
-AUGMENTATIONS.register("none", lambda config: None)
-AUGMENTATIONS.register("shift", lambda config: Augmentation(
-    apply=lambda key, obs: random_shift(key, obs, config.augment_pad)))
+AUGMENTATIONS: Registry = Registry("augmentation")
+
+
+@AUGMENTATIONS.register("none")
+@dataclasses.dataclass(frozen=True)
+class NoAugmentation(Settings):
+    def build(self) -> None:
+        return None
+
+
+@AUGMENTATIONS.register("shift")
+@dataclasses.dataclass(frozen=True)
+class Shift(Settings):
+    augment_pad: int = setting(4, "random shift: edge-pad this many pixels, then crop back "
+                                  "(DrQ: 4)", non_negative)
+
+    def build(self) -> Augmentation:
+        return Augmentation(apply=lambda key, obs: random_shift(key, obs, self.augment_pad))
 
 
 @AUGMENTATIONS.register("shift_intensity")
-def _shift_intensity(config: Config) -> Augmentation:
-    def shift_then_intensity(key, obs):
-        shift_key, intensity_key = jax.random.split(key)
-        return intensity(intensity_key, random_shift(shift_key, obs, config.augment_pad))
+@dataclasses.dataclass(frozen=True)
+class ShiftIntensity(Shift):
+    def build(self) -> Augmentation:
+        def shift_then_intensity(key, obs):
+            shift_key, intensity_key = jax.random.split(key)
+            return intensity(intensity_key, random_shift(shift_key, obs, self.augment_pad))
 
-    return Augmentation(apply=shift_then_intensity)
-
-
-def make_augmentation(config: Config) -> Augmentation | None:
-    """None when config.augmentation is "none": the update then uses the batch as sampled."""
-    return AUGMENTATIONS.get(config.augmentation)(config)
+        return Augmentation(apply=shift_then_intensity)

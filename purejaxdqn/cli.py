@@ -20,7 +20,9 @@ import time
 from typing import Any, Sequence
 
 from purejaxdqn import __version__
-from purejaxdqn.config import FIELD_CHOICES, FIELD_HELP, PRESETS, Config, ConfigError, get_preset
+from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
+                               get_preset)
+from purejaxdqn.settings import help_of
 from purejaxdqn.fieldparse import field_kind, parse_field
 from purejaxdqn.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
                                   check_resume_flags, check_writable, clear_run_dir, flag,
@@ -66,7 +68,7 @@ def _field_help(field: dataclasses.Field) -> str:
         shown = ",".join(map(str, value)) or "(none)"
     else:
         shown = f"{value:,}" if isinstance(value, int) else str(value) or "(none)"
-    text = FIELD_HELP.get(field.name, "")
+    text = help_of(field)
     return f"{text} (nature default: {shown})".replace("%", "%%")
 
 
@@ -91,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default=None,
                        help=f"named config the flags below change: {', '.join(PRESETS)} "
                             "(default: nature)")
-    env_field = next(f for f in dataclasses.fields(Config) if f.name == "env_id")
+    fields = fields_by_name()
+    env_field = fields["env_id"]
     train.add_argument("--game", "--env", dest="env_id", default=None, metavar="GAME",
                        help=_field_help(env_field))
     train.add_argument("--run-dir", default=None,
@@ -106,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "exactly (bitwise the same run as an uninterrupted one)")
     train.add_argument("--no-progress", action="store_true", help="no progress line")
     group = train.add_argument_group("config fields (default: the preset's value)")
-    for field in dataclasses.fields(Config):
+    for field in fields.values():
         if field.name in RESERVED:
             continue
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name,
@@ -142,7 +145,7 @@ def _add_watch_plot(sub) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(Config)}
+    names = fields_by_name()
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 

@@ -1,133 +1,214 @@
-"""One frozen dataclass holds every knob; its defaults are Nature DQN.
+"""The run's configuration: one frozen Config, flat as config.json and the CLI flags are.
+
+Its own fields are the run's settings (env, schedule, evaluation, bookkeeping, engine)
+and the names of the chosen components. Each component's settings (`soft_tau`,
+`epsilon_end`, `learning_rate`, ...) are declared next to the component, as the fields
+of its registry entry (see registry.py), and a Config holds their values too: read
+them as attributes (`config.soft_tau`), set them as keywords (`Config(soft_tau=0.01)`,
+`config.replace(...)`). A component registered later, from outside the package, adds
+its settings the same way. Presets are named `Config` instances; defaults are Nature DQN.
 
 All schedule lengths are in **agent steps summed over all environments**
 (one agent step = 4 emulator frames on Atari), as in DeepMind's released code,
-not in frames as the paper's table says. Presets are named `Config` instances.
+not in frames as the paper's table says.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import importlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from purejaxdqn import (augmentation, exploration, losses, networks, optimizers, sampling,
+                        target_updates, targets)
+from purejaxdqn.registry import Registry
+from purejaxdqn.settings import (ConfigError, check_choice, check_value, help_of,
+                                 non_negative, positive, probability, setting)
 
-class ConfigError(ValueError):
-    """An impossible configuration; its message is one line meant for the user."""
+__all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
+
+# The component tables whose entries a Config chooses (by the field each names) and
+# whose declared settings it holds. `HEADS` is chosen by `dueling`.
+REGISTRIES: tuple[Registry, ...] = (
+    targets.TARGETS, losses.LOSSES, optimizers.OPTIMIZERS, target_updates.TARGET_UPDATES,
+    exploration.SCHEDULES, sampling.SAMPLING, augmentation.AUGMENTATIONS, networks.TORSOS,
+    networks.HEADS)
+
+# Allowed values of the string fields that are not component names.
+FIXED_CHOICES = {"update_trigger": ("steps", "episodes"), "obs_transform_on": ("device", "host"),
+                 "engine": ("auto", "host", "fused")}
+
+# The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
+# Step counters, schedule lengths and sizes become int32 arrays on the device.
+MAX_INT = 2**31 - 1
+MAX_REPLAY_CAPACITY = 2**24
+# Env seeds: seed s owns [s * SEED_BLOCK, (s + 1) * SEED_BLOCK) (see envs.env_seed);
+# envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.
+SEED_BLOCK = 2**20
+MAX_SEED = 2**31 // SEED_BLOCK - 1
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Config:
     # --- environment -------------------------------------------------------
-    env_id: str = "Breakout"  # Atari game name, "Pong-v5", "CartPole-v1", "Breakout-ram", ...
-    num_envs: int = 8  # envs stepped together; every schedule below counts all of them
-    seed: int = 0
-    seeds: tuple[int, ...] = ()  # train these seeds side by side (vmapped); empty: just `seed`
-    noop_max: int = 30
-    sticky_action_prob: float = 0.0  # 0.25 for the Machado et al. protocol
-    full_action_space: bool = False
-    fire_reset: bool = False  # envpool presses FIRE on reset by default; Nature did not
-    max_episode_steps: int = 27_000  # truncation (time limit), agent steps per game
-    life_loss_terminal: bool = True  # cut the bootstrap at a lost life (learning only)
-    reward_clip: bool = True  # sign-clip rewards for learning only; scores stay raw
-    frame_size: tuple[int, ...] = (84, 84)  # envpool's (img_height, img_width), Atari pixels
-    frame_stack: int = 4  # envpool's stack_num; 1 feeds a single frame (note 004)
-    obs_crop_rows: tuple[int, ...] = ()  # (top, bottom): keep rows top:bottom of the frame (note 002)
-    obs_resize: tuple[int, ...] = ()  # (h, w) nearest-neighbour resize after the crop (note 002)
-    obs_transform_on: str = "device"  # crop/resize "device" (in act) or "host" (numpy, env wrapper)
+    env_id: str = setting("Breakout", "environment: an Atari game (Breakout, Pong-v5, "
+                                      "Breakout-ram) or CartPole-v1")
+    num_envs: int = setting(8, "envs stepped together per seed; every schedule counts steps "
+                               "over all of them", positive)
+    seed: int = setting(0, "random seed (params, exploration, env seeds) when --seeds is not "
+                           "given", non_negative)
+    seeds: tuple[int, ...] = setting((), "comma-separated seeds trained side by side in one "
+                                         "process (vmapped)")
+    noop_max: int = setting(30, "up to this many random no-op actions at the start of each "
+                                "game", non_negative)
+    sticky_action_prob: float = setting(0.0, "probability that the emulator repeats the "
+                                             "previous action", probability)
+    full_action_space: bool = setting(False, "use all 18 Atari actions instead of the game's "
+                                             "minimal set")
+    # envpool presses FIRE on reset by default; Nature did not
+    fire_reset: bool = setting(False, "press FIRE after each reset (envpool's default; Nature "
+                                      "did not)")
+    max_episode_steps: int = setting(27_000, "training time limit per game, in agent steps "
+                                             "(27,000 = 108k frames)", positive)
+    life_loss_terminal: bool = setting(True, "cut the bootstrap at a lost life (learning "
+                                             "only; the game goes on)")
+    reward_clip: bool = setting(True, "sign-clip rewards for learning (scores stay raw)")
+    frame_size: tuple[int, ...] = setting((84, 84), "Atari frame (height,width) envpool "
+                                                    "renders before any crop")
+    frame_stack: int = setting(4, "Atari frames stacked into one observation (1: a single "
+                                  "frame, note 004)", positive)
+    obs_crop_rows: tuple[int, ...] = setting((), "top,bottom: keep these rows of each Atari "
+                                                 "frame (note 002; empty: none)")
+    obs_resize: tuple[int, ...] = setting((), "h,w: nearest-neighbour resize after the crop "
+                                              "(note 002; empty: none)")
+    obs_transform_on: str = setting("device", "where the crop/resize runs: on device inside "
+                                              "act, or on the host")
 
     # --- schedule (agent steps, all envs) -----------------------------------
-    total_steps: int = 12_500_000  # 50M frames
-    warmup_steps: int = 50_000  # uniform-random play before the first update
-    replay_capacity: int = 1_000_000
-    batch_size: int = 32
-    steps_per_update: int = 4  # one gradient update per this many agent steps
-    target_update: str = "hard"  # "hard" copy every period, or "soft" (Polyak) every update
-    target_update_period: int = 10_000  # agent steps between hard copies
-    soft_tau: float = 0.005
-    update_trigger: str = "steps"  # "episodes": updates_per_episode updates after each finished episode
-    updates_per_episode: int = 10  # with update_trigger="episodes" (note 003)
-    target_update_episodes: int = 20  # finished episodes between copies, target_update="hard_episodes"
+    total_steps: int = setting(12_500_000, "agent steps to train per seed, summed over envs "
+                                           "(4 frames each on Atari)", positive)  # 50M frames
+    warmup_steps: int = setting(50_000, "uniform-random steps that fill the replay before the "
+                                        "first update", non_negative)
+    replay_capacity: int = setting(1_000_000, "transitions kept in the replay (at most 2^24)",
+                                   positive)
+    batch_size: int = setting(32, "transitions per gradient update", positive)
+    steps_per_update: int = setting(4, "agent steps per gradient update (the replay ratio)",
+                                    positive)
+    target_update: str = setting("hard", "how the target network follows the online one")
+    update_trigger: str = setting("steps", "when updates run: every steps_per_update agent "
+                                           "steps, or updates_per_episode updates after each "
+                                           "finished episode")
+    updates_per_episode: int = setting(10, "gradient updates after each finished episode "
+                                           "(update_trigger episodes)", positive)
 
     # --- learning -----------------------------------------------------------
-    gamma: float = 0.99
-    n_step: int = 1
-    target: str = "q_learning"  # or "double"
-    loss: str = "huber"  # or "mse"
-    optimizer: str = "nature_rmsprop"  # or "adam"
-    learning_rate: float = 2.5e-4
-    rmsprop_decay: float = 0.95
-    rmsprop_min_sq_grad: float = 0.01  # DeepMind's constant, for a loss *summed* over the batch
-    adam_eps: float = 1e-8
-    reward_scale: float = 1.0  # learning reward = (clipped) reward * reward_scale; note 003 uses 0.01
-    augmentation: str = "none"  # DrQ "shift" of obs/next_obs in the update, or "shift_intensity"
-    augment_pad: int = 4  # random shift: edge-pad this many pixels, crop back (DrQ: 4)
+    gamma: float = setting(0.99, "discount factor", probability)
+    n_step: int = setting(1, "steps in the bootstrapped return (1 = Nature)", positive)
+    target: str = setting("q_learning", "TD target: Q-learning (Nature) or Double DQN")
+    loss: str = setting("huber", "TD loss: Huber (Nature's clipped error) or squared")
+    optimizer: str = setting("nature_rmsprop", "optimizer: DeepMind's centered RMSProp, Adam, "
+                                               "or PyTorch's centered RMSprop (eps outside the "
+                                               "sqrt; MinAtar)")
+    reward_scale: float = setting(1.0, "learning reward = (clipped) reward times this (note "
+                                       "003: 0.01)", positive)
+    augmentation: str = setting("none", "data augmentation of obs and next obs inside the "
+                                        "update: none, DrQ's random shift, or shift plus "
+                                        "intensity noise")
 
     # --- network ------------------------------------------------------------
-    torso: str = "auto"  # "nature_cnn" for pixels, "mlp" for vectors; auto picks by observation; "two_conv": note 004
-    mlp_hidden: tuple[int, ...] = (256,)
-    head_hidden: int = 512
-    dueling: bool = False
+    torso: str = setting("auto", "network torso; auto picks the Nature CNN for pixels, an MLP "
+                                 "for vectors")
+    dueling: bool = setting(False, "dueling value/advantage head")
 
-    # --- exploration ----------------------------------------------------------
-    epsilon_schedule: str = "linear"  # or "exponential"
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.1
-    epsilon_decay_steps: int = 1_000_000  # counted from the end of warm-up
-    epsilon_decay_episodes: int = 1_400  # episode_linear: finished episodes from start to end
-    epsilon_episode_decay: float = 0.995  # episode_exponential: eps = max(end, start * decay**episodes)
-    epsilon_step_decay: float = 0.99995  # multiplicative: eps = max(end, start * decay**steps after warm-up)
-
-    # --- replay -----------------------------------------------------------
-    replay: str = "uniform"  # or "prioritized"
-    per_alpha: float = 0.6
-    per_beta_start: float = 0.4
-    per_beta_end: float = 1.0  # reached at total_steps
-    per_eps: float = 1e-6
+    # --- exploration and replay ---------------------------------------------
+    epsilon_schedule: str = setting("linear", "shape of the exploration decay")
+    replay: str = setting("uniform", "replay sampling: uniform or proportional prioritized")
 
     # --- evaluation ---------------------------------------------------------
-    eval_every: int = 250_000  # agent steps; 0 disables periodic evaluation
-    eval_episodes: int = 30
-    eval_epsilon: float = 0.05
-    eval_max_episode_steps: int = 4_500  # 18,000 frames = 5 minutes of play
-    eval_num_envs: int = 0  # 0: one env per evaluation episode, capped at 32
-    record_video_every: int = 0  # agent steps between videos of one evaluation game in RUN_DIR/videos/; 0: off
+    eval_every: int = setting(250_000, "agent steps between evaluations (0: only at the end)",
+                              non_negative)
+    eval_episodes: int = setting(30, "games per evaluation", positive)
+    eval_epsilon: float = setting(0.05, "epsilon of the evaluation policy", probability)
+    eval_max_episode_steps: int = setting(4_500, "evaluation time limit per game, agent steps "
+                                                 "(4,500 = 18k frames)", positive)
+    eval_num_envs: int = setting(0, "evaluation envs (0: one per game, at most 32)",
+                                 non_negative)
+    record_video_every: int = setting(0, "agent steps between videos of one evaluation game "
+                                         "in RUN_DIR/videos/ (0: off)", non_negative)
 
     # --- bookkeeping ----------------------------------------------------------
-    log_every: int = 10_000  # agent steps between training-metric log rows
-    checkpoint_every: int = 500_000  # agent steps; 0: only at the end and on signals
-    checkpoint_replay: bool = True  # save the replay while learning goes on (7 GB for Atari at 1M)
-    checkpoint_minutes: float = 10.0  # wall-clock minutes between checkpoints; 0 disables
-    wandb_project: str = ""  # W&B project the TensorBoard scalars also go to; "": off
+    log_every: int = setting(10_000, "agent steps between rows of metrics.jsonl", positive)
+    checkpoint_every: int = setting(500_000, "agent steps between checkpoints (0: none on a "
+                                             "step count)", non_negative)
+    checkpoint_replay: bool = setting(True, "save the replay in checkpoints so a resume "
+                                            "continues learning at once (false: a resume "
+                                            "refills the replay with a new warm-up)")
+    checkpoint_minutes: float = setting(10.0, "wall-clock minutes between checkpoints (0: none "
+                                              "on a clock)", non_negative)
+    wandb_project: str = setting("", "also log the TensorBoard scalars and the config to this "
+                                     "Weights & Biases project (needs the wandb extra; offline "
+                                     "without an API key)")
 
     # --- engine --------------------------------------------------------------------
-    engine: str = "auto"  # "host" (envpool, a device call per env iteration), "fused" (JAX envs, one jitted scan), auto
-    chunk_iterations: int = 0  # fused: env iterations per device call; 0: sized to take about a second
+    engine: str = setting("auto", "host: envs on the host, one device call per env iteration "
+                                  "(every env); fused: env, act, replay and learning inside one "
+                                  "jitted scan (JAX envs: CartPole-v1, Acrobot-v1, *-MinAtar); "
+                                  "auto: fused where the env has a JAX version")
+    chunk_iterations: int = setting(0, "fused engine: env iterations per device call (0: sized "
+                                       "to about one second of work); results do not depend on "
+                                       "it", non_negative)
+
+    # The components' settings, (name, value) sorted by name; read them as attributes.
+    settings: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
+
+    def __init__(self, **values: Any):
+        declared = component_settings()
+        given = dict(values.pop("settings", ()))
+        for field in _own_fields():
+            object.__setattr__(self, field.name, values.pop(field.name, field.default))
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise TypeError(f"Config got unknown field(s): {', '.join(unknown)}")
+        given.update(values)
+        merged = {name: given.get(name, field.default) for name, field in declared.items()}
+        object.__setattr__(self, "settings", tuple(sorted(merged.items())))
+        object.__setattr__(self, "_values", merged)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not Config fields: the components' settings.
+        values = self.__dict__.get("_values")
+        if values is not None and name in values:
+            return values[name]
+        declared = component_settings()  # registered after this Config was made: its default
+        if values is not None and name in declared:
+            return declared[name].default
+        raise AttributeError(f"Config has no field {name!r}")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"Config({shown})"
 
     # ------------------------------------------------------------------------
     def replace(self, **changes: Any) -> "Config":
-        return dataclasses.replace(self, **changes)
+        return Config(**{**self.to_dict(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        values = {f.name: getattr(self, f.name) for f in _own_fields()}
+        values.update({name: getattr(self, name) for name in component_settings()})
+        return values
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Config":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
+        fields = fields_by_name()
+        unknown = sorted(set(values) - set(fields))
         if unknown:
             raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
-        values = dict(values)
-        for name in ("mlp_hidden", "seeds", "frame_size", "obs_crop_rows", "obs_resize"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return cls(**values)
+        return cls(**{name: tuple(value) if isinstance(fields[name].default, tuple) else value
+                      for name, value in values.items()})
 
     # Derived quantities ---------------------------------------------------
     @property
@@ -143,17 +224,26 @@ class Config:
         """Hard-copy period in gradient updates (Nature: 10,000 / 4 = 2,500)."""
         return self.target_update_period // self.steps_per_update
 
+    def component(self, registry: Registry, name: str | None = None) -> Any:
+        """`registry`'s entry chosen here (or entry `name`), built with this config's
+        values of its settings (see Registry.configured)."""
+        return registry.configured(getattr(self, registry.field) if name is None else name,
+                                   self)
+
     def validate(self) -> "Config":
         """Raise ConfigError naming the first impossible value; return self if fine."""
-        for field in dataclasses.fields(self):
-            values = getattr(self, field.name)
+        fields = fields_by_name()
+        for name, field in fields.items():
+            values = getattr(self, name)
             for value in values if isinstance(values, tuple) else (values,):
                 if type(value) is int and abs(value) > MAX_INT:
                     raise ConfigError(
-                        f"{field.name} ({value:,}) is out of range: at most {MAX_INT:,} "
+                        f"{name} ({value:,}) is out of range: at most {MAX_INT:,} "
                         "(steps, sizes and seeds are int32 on the device)")
         for name, choices in FIELD_CHOICES.items():
             check_choice(name, getattr(self, name), choices)
+        for name, field in fields.items():  # each setting's own check, as declared
+            check_value(field, getattr(self, name))
         if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
             raise ConfigError(f"frame_size must be two positive sizes, got {self.frame_size}")
         if self.obs_crop_rows and not (len(self.obs_crop_rows) == 2 and
@@ -167,25 +257,6 @@ class Config:
                 self.obs_crop_rows or self.obs_resize):
             raise ConfigError("the fused engine crops and resizes on the device: "
                               "use obs_transform_on=device")
-        if self.augment_pad < 0:
-            raise ConfigError(f"augment_pad must be >= 0, got {self.augment_pad}")
-        positive = (
-            "num_envs", "total_steps", "replay_capacity", "batch_size", "steps_per_update",
-            "target_update_period", "n_step", "head_hidden", "eval_episodes",
-            "eval_max_episode_steps", "max_episode_steps", "log_every",
-            "updates_per_episode", "target_update_episodes", "epsilon_decay_episodes",
-            "frame_stack",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        non_negative = ("warmup_steps", "noop_max", "eval_every", "checkpoint_every",
-                        "epsilon_decay_steps", "eval_num_envs", "seed", "checkpoint_minutes",
-                        "chunk_iterations",
-                        "record_video_every")
-        for name in non_negative:
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         if max(self.all_seeds) > MAX_SEED:
             raise ConfigError(
                 f"seeds must be at most {MAX_SEED}, got {max(self.all_seeds)}: each seed owns "
@@ -195,44 +266,19 @@ class Config:
                 f"replay_capacity ({self.replay_capacity:,}) exceeds 2^24 = "
                 f"{MAX_REPLAY_CAPACITY:,}: the sum tree that samples the replay adds float32 "
                 "masses, exact only up to 2^24 transitions")
-        if not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
         if self.n_step > 10:
             raise ConfigError(f"n_step must be in 1..10, got {self.n_step}")
-        for name in ("epsilon_start", "epsilon_end", "eval_epsilon", "sticky_action_prob",
-                     "per_beta_start", "per_beta_end"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        for name in ("epsilon_episode_decay", "epsilon_step_decay"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ConfigError(f"{name} must be in (0, 1], got {getattr(self, name)}")
-        if not self.reward_scale > 0:
-            raise ConfigError(f"reward_scale must be positive, got {self.reward_scale}")
-        if not 0.0 < self.soft_tau <= 1.0:
-            raise ConfigError(f"soft_tau must be in (0, 1], got {self.soft_tau}")
-        if self.per_alpha < 0:
-            raise ConfigError(f"per_alpha must be >= 0, got {self.per_alpha}")
-        if not self.per_eps > 0:
-            raise ConfigError(f"per_eps must be positive, got {self.per_eps}")
-        for name in ("rmsprop_min_sq_grad", "adam_eps"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0.0 <= self.rmsprop_decay < 1.0:
-            raise ConfigError(f"rmsprop_decay must be in [0, 1), got {self.rmsprop_decay}")
         if any(s < 0 for s in self.seeds) or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"seeds must be distinct and >= 0, got {self.seeds}")
-        if any(h <= 0 for h in self.mlp_hidden):
-            raise ConfigError(f"mlp_hidden sizes must be positive, got {self.mlp_hidden}")
         if self.replay_capacity % self.num_envs:
             raise ConfigError(
                 f"replay_capacity ({self.replay_capacity}) must be a multiple of "
                 f"num_envs ({self.num_envs}): each env owns an equal ring")
-        if self.capacity_per_env < self.n_step + 4:
+        # One rule with the replay's own (ReplayParams): a stack plus n steps must fit a ring.
+        if self.capacity_per_env < self.n_step + self.frame_stack:
             raise ConfigError(
                 f"replay_capacity per env ({self.capacity_per_env}) must exceed n_step + "
-                f"frame stack ({self.n_step + 4})")
+                f"frame_stack ({self.n_step + self.frame_stack})")
         if self.batch_size > self.replay_capacity:
             raise ConfigError(
                 f"batch_size ({self.batch_size}) is larger than replay_capacity "
@@ -254,10 +300,11 @@ class Config:
             raise ConfigError(
                 f"num_envs ({self.num_envs}) and steps_per_update ({self.steps_per_update}) "
                 "must divide one another so updates fall on whole env iterations")
-        if self.target_update == "hard" and self.target_update_period % self.steps_per_update:
-            raise ConfigError(
-                f"target_update_period ({self.target_update_period}) must be a multiple of "
-                f"steps_per_update ({self.steps_per_update})")
+        for registry in REGISTRIES:  # the chosen components' checks against the run
+            if registry.field in FIELD_CHOICES:
+                check_against = getattr(self.component(registry), "check_against", None)
+                if check_against is not None:
+                    check_against(self)
         if self.wandb_project:
             check_wandb_project(self.wandb_project)
         if self.eval_num_envs > self.eval_episodes:
@@ -267,135 +314,56 @@ class Config:
         return self
 
 
-class _FieldChoices(Mapping):
-    """field -> allowed values. A "module:TABLE" source is a component registry
-    (registry.Registry), read when asked: those modules import this one, so it cannot
-    import them, and a component registered later (from outside the package) counts."""
+def _own_fields() -> tuple[dataclasses.Field, ...]:
+    return tuple(f for f in dataclasses.fields(Config) if f.name != "settings")
 
-    def __init__(self, sources: dict[str, str | tuple[str, ...]]):
-        self._sources = sources
+
+def component_settings() -> dict[str, dataclasses.Field]:
+    """name -> declaration of every setting the registered components declare."""
+    found: dict[str, dataclasses.Field] = {}
+    for registry in REGISTRIES:
+        for name, field in registry.settings().items():
+            if name in found and found[name] is not field:
+                raise ValueError(f"setting {name!r} is declared by two kinds of component")
+            found[name] = field
+    return found
+
+
+def fields_by_name() -> dict[str, dataclasses.Field]:
+    """Every config field, the run's own then the components' settings: name -> declaration
+    (its default, `settings.help_of` and check). The CLI's flags are made from these."""
+    own = {f.name: f for f in _own_fields()}
+    components = component_settings()
+    clash = set(own) & set(components)
+    if clash:
+        raise ValueError(f"component setting(s) {', '.join(sorted(clash))} shadow Config fields")
+    return {**own, **components}
+
+
+class _FieldChoices(Mapping):
+    """field -> allowed values: a component field's are its registry's names, read when
+    asked, so a component registered later (from outside the package) counts."""
+
+    def _all(self) -> dict[str, tuple[str, ...]]:
+        own = {f.name for f in _own_fields()}
+        return {**{r.field: r.names() for r in REGISTRIES if r.field in own}, **FIXED_CHOICES}
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
-        source = self._sources[name]
-        if isinstance(source, tuple):
-            return source
-        module, table = source.split(":")
-        return getattr(importlib.import_module(module), table).names()
+        return self._all()[name]
 
     def __iter__(self):
-        return iter(self._sources)
+        return iter(self._all())
 
     def __len__(self) -> int:
-        return len(self._sources)
+        return len(self._all())
 
 
 # Allowed values of the string fields (validate checks them; --help lists them).
-FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices({
-    "target": "purejaxdqn.targets:TARGETS",
-    "loss": "purejaxdqn.losses:LOSSES",
-    "optimizer": "purejaxdqn.optimizers:OPTIMIZERS",
-    "torso": "purejaxdqn.networks:TORSOS",
-    "target_update": "purejaxdqn.target_updates:TARGET_UPDATES",
-    "epsilon_schedule": "purejaxdqn.exploration:SCHEDULES",
-    "update_trigger": ("steps", "episodes"),
-    "augmentation": "purejaxdqn.augmentation:AUGMENTATIONS",
-    "obs_transform_on": ("device", "host"),
-    "replay": "purejaxdqn.sampling:SAMPLING",
-    "engine": ("auto", "host", "fused"),
-})
+FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices()
 
-# The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
-# Step counters, schedule lengths and sizes become int32 arrays on the device.
-MAX_INT = 2**31 - 1
-MAX_REPLAY_CAPACITY = 2**24
-# Env seeds: seed s owns [s * SEED_BLOCK, (s + 1) * SEED_BLOCK) (see envs.env_seed);
-# envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.
-SEED_BLOCK = 2**20
-MAX_SEED = 2**31 // SEED_BLOCK - 1
 
-# One line per Config field for `--help` (the CLI adds the default and the choices).
-FIELD_HELP: dict[str, str] = {
-    "augmentation": "data augmentation of obs and next obs inside the update: none, DrQ's "
-                    "random shift, or shift plus intensity noise",
-    "augment_pad": "random shift: edge-pad this many pixels, then crop back (DrQ: 4)",
-    "frame_size": "Atari frame (height,width) envpool renders before any crop",
-    "frame_stack": "Atari frames stacked into one observation (1: a single frame, note 004)",
-    "obs_crop_rows": "top,bottom: keep these rows of each Atari frame (note 002; empty: none)",
-    "obs_resize": "h,w: nearest-neighbour resize after the crop (note 002; empty: none)",
-    "obs_transform_on": "where the crop/resize runs: on device inside act, or on the host",
-    "update_trigger": "when updates run: every steps_per_update agent steps, or "
-                      "updates_per_episode updates after each finished episode",
-    "updates_per_episode": "gradient updates after each finished episode "
-                           "(update_trigger episodes)",
-    "target_update_episodes": "finished episodes between target copies "
-                              "(target_update hard_episodes)",
-    "reward_scale": "learning reward = (clipped) reward times this (note 003: 0.01)",
-    "epsilon_decay_episodes": "episodes from epsilon_start to epsilon_end (episode_linear)",
-    "epsilon_episode_decay": "eps = max(end, start * decay**episodes) (episode_exponential)",
-    "epsilon_step_decay": "eps = max(end, start * decay**steps after warm-up) (multiplicative)",
-    "env_id": "environment: an Atari game (Breakout, Pong-v5, Breakout-ram) or CartPole-v1",
-    "num_envs": "envs stepped together per seed; every schedule counts steps over all of them",
-    "seed": "random seed (params, exploration, env seeds) when --seeds is not given",
-    "seeds": "comma-separated seeds trained side by side in one process (vmapped)",
-    "noop_max": "up to this many random no-op actions at the start of each game",
-    "sticky_action_prob": "probability that the emulator repeats the previous action",
-    "full_action_space": "use all 18 Atari actions instead of the game's minimal set",
-    "fire_reset": "press FIRE after each reset (envpool's default; Nature did not)",
-    "max_episode_steps": "training time limit per game, in agent steps (27,000 = 108k frames)",
-    "life_loss_terminal": "cut the bootstrap at a lost life (learning only; the game goes on)",
-    "reward_clip": "sign-clip rewards for learning (scores stay raw)",
-    "total_steps": "agent steps to train per seed, summed over envs (4 frames each on Atari)",
-    "warmup_steps": "uniform-random steps that fill the replay before the first update",
-    "replay_capacity": "transitions kept in the replay (at most 2^24)",
-    "batch_size": "transitions per gradient update",
-    "steps_per_update": "agent steps per gradient update (the replay ratio)",
-    "target_update": "how the target network follows the online one",
-    "target_update_period": "agent steps between hard target copies",
-    "soft_tau": "Polyak factor of the soft target update, per update",
-    "gamma": "discount factor",
-    "n_step": "steps in the bootstrapped return (1 = Nature)",
-    "target": "TD target: Q-learning (Nature) or Double DQN",
-    "loss": "TD loss: Huber (Nature's clipped error) or squared",
-    "optimizer": "optimizer: DeepMind's centered RMSProp, Adam, or PyTorch's centered "
-                 "RMSprop (eps outside the sqrt; MinAtar)",
-    "learning_rate": "optimizer step size",
-    "rmsprop_decay": "RMSProp moving-average decay",
-    "rmsprop_min_sq_grad": "RMSProp epsilon, DeepMind's constant for a summed loss "
-                           "(torch_rmsprop: PyTorch's eps, for a mean loss)",
-    "adam_eps": "Adam epsilon",
-    "torso": "network torso; auto picks the Nature CNN for pixels, an MLP for vectors",
-    "mlp_hidden": "comma-separated hidden sizes of the MLP torso",
-    "head_hidden": "units of the hidden layer after the torso",
-    "dueling": "dueling value/advantage head",
-    "epsilon_schedule": "shape of the exploration decay",
-    "epsilon_start": "exploration epsilon when learning starts",
-    "epsilon_end": "exploration epsilon after the decay",
-    "epsilon_decay_steps": "agent steps of the epsilon decay, from the end of warm-up",
-    "replay": "replay sampling: uniform or proportional prioritized",
-    "per_alpha": "prioritized replay exponent on |TD error|",
-    "per_beta_start": "importance-weight exponent at the start, annealed to per_beta_end",
-    "per_beta_end": "importance-weight exponent reached at total_steps",
-    "per_eps": "added to |TD error| so every transition keeps some priority",
-    "eval_every": "agent steps between evaluations (0: only at the end)",
-    "eval_episodes": "games per evaluation",
-    "eval_epsilon": "epsilon of the evaluation policy",
-    "eval_max_episode_steps": "evaluation time limit per game, agent steps (4,500 = 18k frames)",
-    "eval_num_envs": "evaluation envs (0: one per game, at most 32)",
-    "record_video_every": "agent steps between videos of one evaluation game in "
-                          "RUN_DIR/videos/ (0: off)",
-    "log_every": "agent steps between rows of metrics.jsonl",
-    "checkpoint_every": "agent steps between checkpoints (0: none on a step count)",
-    "checkpoint_replay": "save the replay in checkpoints so a resume continues learning at "
-                         "once (false: a resume refills the replay with a new warm-up)",
-    "checkpoint_minutes": "wall-clock minutes between checkpoints (0: none on a clock)",
-    "wandb_project": "also log the TensorBoard scalars and the config to this Weights & "
-                     "Biases project (needs the wandb extra; offline without an API key)",
-    "engine": "host: envs on the host, one device call per env iteration (every env); fused: "
-              "env, act, replay and learning inside one jitted scan (JAX envs: CartPole-v1, "
-              "Acrobot-v1, *-MinAtar); auto: fused where the env has a JAX version",
-    "chunk_iterations": "fused engine: env iterations per device call (0: sized to about one "
-                        "second of work); results do not depend on it",
-}
+def field_help(name: str) -> str:
+    return help_of(fields_by_name()[name])
 
 
 # W&B's own rule for project names (wandb.Settings checks it at wandb.init); checked here
@@ -407,13 +375,6 @@ def check_wandb_project(name: str) -> None:
     if set(name) & set(WANDB_PROJECT_BAD_CHARS) or len(name) > WANDB_PROJECT_MAX_LEN:
         raise ConfigError(f"wandb_project must be at most {WANDB_PROJECT_MAX_LEN} characters "
                           f"without any of {' '.join(WANDB_PROJECT_BAD_CHARS)}; got {name!r}")
-
-
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}{hint}")
 
 
 # --- presets ------------------------------------------------------------------

@@ -5,19 +5,21 @@ uniform-random warm-up. Episode schedules ("episode_linear",
 "episode_exponential") follow the number of finished episodes, as the users'
 LunarLander and SpaceInvaders notes do, and apply from the first step (their
 agents act with the schedule's epsilon from episode 0; warm-up only delays learning).
-`SCHEDULES` maps a name (Config.epsilon_schedule) to a function Config -> epsilon.
+`SCHEDULES` maps a name (Config.epsilon_schedule) to the schedule's settings, whose
+`build(warmup_steps)` gives epsilon(step, episodes=0).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from purejaxdqn.config import Config
 from purejaxdqn.registry import Registry
+from purejaxdqn.settings import Settings, decay_factor, non_negative, positive, probability, setting
 
 
 class Exploration(NamedTuple):
@@ -78,38 +80,86 @@ def epsilon_greedy(key: jax.Array, q: jax.Array, epsilon: jax.Array) -> jax.Arra
     return jnp.where(explore, random_actions, jnp.argmax(q, axis=-1)).astype(jnp.int32)
 
 
-SCHEDULES: Registry[Callable[[Config], Callable[..., jax.Array]]] = Registry("epsilon_schedule")
+SCHEDULES: Registry = Registry("epsilon_schedule")
 
 
-def by_step(anneal: Callable[[Config, jax.Array], jax.Array]) -> Callable[[Config], Callable]:
-    """A SCHEDULES entry from `anneal(config, step) -> eps`: epsilon(step, episodes=0)
-    that ignores the episode count and is 1 during warm-up (uniform-random play
-    whatever epsilon_start is)."""
-    def build(config: Config):
-        def epsilon(step, episodes=0):
-            del episodes
-            return jnp.where(step < config.warmup_steps, 1.0, anneal(config, step))
-        return epsilon
-    return build
+def by_step(warmup_steps: int, anneal: Callable[[jax.Array], jax.Array]) -> Callable:
+    """epsilon(step, episodes=0) = anneal(step), ignoring the episode count, and 1 during
+    warm-up (uniform-random play whatever epsilon_start is)."""
+    def epsilon(step, episodes=0):
+        del episodes
+        return jnp.where(step < warmup_steps, 1.0, anneal(step))
+    return epsilon
 
 
-def by_episode(anneal: Callable[[Config, jax.Array], jax.Array]) -> Callable[[Config], Callable]:
-    """A SCHEDULES entry from `anneal(config, finished episodes) -> eps`, used from step 0."""
-    return lambda config: lambda step, episodes=0: anneal(config, episodes)
+def by_episode(anneal: Callable[[jax.Array], jax.Array]) -> Callable:
+    """epsilon(step, episodes) = anneal(finished episodes), used from step 0."""
+    return lambda step, episodes=0: anneal(episodes)
 
 
-SCHEDULES.register("linear", by_step(lambda c, t: linear_epsilon(
-    t, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, c.warmup_steps)))
-SCHEDULES.register("exponential", by_step(lambda c, t: exponential_epsilon(
-    t, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, c.warmup_steps)))
-SCHEDULES.register("multiplicative", by_step(lambda c, t: multiplicative_epsilon(
-    t, c.epsilon_start, c.epsilon_end, c.epsilon_step_decay, c.warmup_steps)))
-SCHEDULES.register("episode_linear", by_episode(lambda c, n: episode_linear_epsilon(
-    n, c.epsilon_start, c.epsilon_end, c.epsilon_decay_episodes)))
-SCHEDULES.register("episode_exponential", by_episode(lambda c, n: episode_exponential_epsilon(
-    n, c.epsilon_start, c.epsilon_end, c.epsilon_episode_decay)))
+@dataclasses.dataclass(frozen=True)
+class StartEnd(Settings):
+    """The two ends every schedule shares."""
+    epsilon_start: float = setting(1.0, "exploration epsilon when learning starts", probability)
+    epsilon_end: float = setting(0.1, "exploration epsilon after the decay", probability)
 
 
-def make_exploration(config: Config) -> Exploration:
-    return Exploration(epsilon=SCHEDULES.get(config.epsilon_schedule)(config),
-                       select=jax.jit(epsilon_greedy))
+@dataclasses.dataclass(frozen=True)
+class StepDecay(StartEnd):
+    epsilon_decay_steps: int = setting(
+        1_000_000, "agent steps of the epsilon decay, from the end of warm-up", non_negative)
+
+
+@SCHEDULES.register("linear")
+@dataclasses.dataclass(frozen=True)
+class Linear(StepDecay):
+    def build(self, warmup_steps: int) -> Callable:
+        return by_step(warmup_steps, lambda t: linear_epsilon(
+            t, self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps, warmup_steps))
+
+
+@SCHEDULES.register("exponential")
+@dataclasses.dataclass(frozen=True)
+class Exponential(StepDecay):
+    def build(self, warmup_steps: int) -> Callable:
+        return by_step(warmup_steps, lambda t: exponential_epsilon(
+            t, self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps, warmup_steps))
+
+
+@SCHEDULES.register("multiplicative")
+@dataclasses.dataclass(frozen=True)
+class Multiplicative(StartEnd):
+    epsilon_step_decay: float = setting(
+        0.99995, "eps = max(end, start * decay**steps after warm-up) (multiplicative)",
+        decay_factor)
+
+    def build(self, warmup_steps: int) -> Callable:
+        return by_step(warmup_steps, lambda t: multiplicative_epsilon(
+            t, self.epsilon_start, self.epsilon_end, self.epsilon_step_decay, warmup_steps))
+
+
+@SCHEDULES.register("episode_linear")
+@dataclasses.dataclass(frozen=True)
+class EpisodeLinear(StartEnd):
+    epsilon_decay_episodes: int = setting(
+        1_400, "episodes from epsilon_start to epsilon_end (episode_linear)", positive)
+
+    def build(self, warmup_steps: int) -> Callable:
+        return by_episode(lambda n: episode_linear_epsilon(
+            n, self.epsilon_start, self.epsilon_end, self.epsilon_decay_episodes))
+
+
+@SCHEDULES.register("episode_exponential")
+@dataclasses.dataclass(frozen=True)
+class EpisodeExponential(StartEnd):
+    epsilon_episode_decay: float = setting(
+        0.995, "eps = max(end, start * decay**episodes) (episode_exponential)", decay_factor)
+
+    def build(self, warmup_steps: int) -> Callable:
+        return by_episode(lambda n: episode_exponential_epsilon(
+            n, self.epsilon_start, self.epsilon_end, self.epsilon_episode_decay))
+
+
+def make_exploration(epsilon: Callable[..., jax.Array]) -> Exploration:
+    """The schedule `epsilon` (a SCHEDULES entry's build) with epsilon-greedy selection."""
+    return Exploration(epsilon=epsilon, select=jax.jit(epsilon_greedy))

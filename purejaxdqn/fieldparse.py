@@ -12,13 +12,11 @@ Allowed values (choices, ranges) are `Config.validate`'s job, not this module's.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from typing import Any
 
-from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.config import ConfigError, fields_by_name
 
-FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -45,8 +43,9 @@ def parse_int(text: Any, what: str) -> int:
 def field_name(name: str) -> str:
     """'learning-rate' -> 'learning_rate'; ConfigError naming the closest field if unknown."""
     name = name.strip().replace("-", "_")
-    if name not in FIELDS:
-        close = difflib.get_close_matches(name, list(FIELDS), n=1)
+    fields = fields_by_name()
+    if name not in fields:
+        close = difflib.get_close_matches(name, list(fields), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise ConfigError(f"unknown config field {name!r}{hint}")
     return name
@@ -54,7 +53,7 @@ def field_name(name: str) -> str:
 
 def field_kind(name: str) -> type:
     """The Python type a field's value has: bool, int, float, str or tuple (of ints)."""
-    return type(FIELDS[name].default)
+    return type(fields_by_name()[name].default)
 
 
 def parse_field(name: str, text: str, what: str | None = None) -> Any:

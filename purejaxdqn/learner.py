@@ -8,7 +8,6 @@ applies the configured target update.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, NamedTuple
 
 import flax
@@ -16,9 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from purejaxdqn import losses, targets
+from purejaxdqn import losses
 from purejaxdqn.augmentation import Augmentation
-from purejaxdqn.config import Config
 from purejaxdqn.networks import Network
 from purejaxdqn.target_updates import TargetUpdate
 
@@ -61,46 +59,38 @@ def init_train_state(key: jax.Array, network: Network, optimizer: optax.Gradient
     )
 
 
-def td_errors(params, target_params, batch, apply: Callable, target_kind: str,
+def td_errors(params, target_params, batch, apply: Callable, td_rule: Callable,
               target_is_online: bool = False) -> tuple:
     """delta = y - Q(s, a) with y from the frozen target params (no gradient through y).
 
-    y is the TD rule registered as `target_kind` (targets.TARGETS), vmapped over the
-    batch and given the arguments its signature names; Q_online(s', .) is computed
-    only for a rule that asks for `q_next_online`.
+    y is `td_rule` (a targets.TARGETS entry) vmapped over the batch. A rule that does not
+    use Q_online(s', .) leaves it dead code, which XLA removes from the compiled update.
     `target_is_online`: the caller guarantees target_params == params (a hard copy
     after every update, as DrQ's target_update_period = 1), so Q(s', .) is computed
     once instead of twice; the result is the same.
     """
-    rule = targets.TARGETS.get(target_kind)
-    wanted = inspect.signature(rule).parameters
     q = apply(params, batch.obs)
     q_taken = jnp.take_along_axis(q, batch.action[:, None].astype(jnp.int32), axis=-1)[:, 0]
     q_next_target = apply(params if target_is_online else target_params, batch.next_obs)
-    inputs = {"reward": batch.reward, "discount": batch.discount, "q_next_target": q_next_target}
-    if "q_next_online" in wanted:
-        q_next_online = q_next_target if target_is_online else apply(params, batch.next_obs)
-        inputs["q_next_online"] = q_next_online
-    y = jax.vmap(rule)(**{name: value for name, value in inputs.items() if name in wanted})
+    q_next_online = q_next_target if target_is_online else apply(params, batch.next_obs)
+    y = jax.vmap(td_rule)(batch.reward, batch.discount, q_next_target, q_next_online)
     return jax.lax.stop_gradient(y) - q_taken, q
 
 
-def make_update(config: Config, network: Network, optimizer: optax.GradientTransformation,
-                target_update: TargetUpdate, augmentation: Augmentation | None = None) -> Callable:
+def make_update(network: Network, optimizer: optax.GradientTransformation, td_rule: Callable,
+                loss: Callable, target_update: TargetUpdate,
+                augmentation: Augmentation | None = None) -> Callable:
     """Return a pure `update(state, batch) -> (state, metrics)`; wrap it in jit or scan.
 
-    With an `augmentation`, obs and next_obs are augmented with independent keys
+    The loss is the mean over the batch of weight * loss(delta) (losses.td_loss). With
+    an `augmentation`, obs and next_obs are augmented with independent keys
     split from state.key before the loss (DrQ); without one the key is untouched.
     """
 
-    # A hard copy after every update leaves target == online at every update's start.
-    target_is_online = (config.target_update == "hard"
-                        and config.target_update_period_updates == 1)
-
     def loss_fn(params, target_params, batch):
-        delta, q = td_errors(params, target_params, batch, network.apply, config.target,
-                             target_is_online)
-        return losses.td_loss(delta, batch.weight, config.loss), (delta, q)
+        delta, q = td_errors(params, target_params, batch, network.apply, td_rule,
+                             target_update.online_at_update)
+        return losses.td_loss(delta, batch.weight, loss), (delta, q)
 
     def update(state: TrainState, batch) -> tuple[TrainState, dict]:
         if augmentation is not None:

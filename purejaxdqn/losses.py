@@ -35,6 +35,7 @@ def squared(delta: jax.Array) -> jax.Array:
     return 0.5 * delta**2
 
 
-def td_loss(delta: jax.Array, weight: jax.Array, kind: str = "huber") -> jax.Array:
-    """mean_i weight_i * loss(delta_i), loss the one registered as `kind`."""
-    return jnp.mean(weight * LOSSES.get(kind)(delta))
+def td_loss(delta: jax.Array, weight: jax.Array,
+            loss: Callable[[jax.Array], jax.Array] = huber) -> jax.Array:
+    """mean_i weight_i * loss(delta_i) (loss: an elementwise LOSSES entry)."""
+    return jnp.mean(weight * loss(delta))

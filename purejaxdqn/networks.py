@@ -2,24 +2,25 @@
 
 A network is a `Network(init, apply)` pair of pure functions:
 `params = init(key, example_obs)`, `q = apply(params, obs)` with q of shape (B, |A|).
-`TORSOS` maps a name (Config.torso) to a function (config, obs_shape, obs_dtype) ->
-torso module; `HEADS` maps a name ("dueling" when Config.dueling, else "plain") to a
-function (config, num_actions) -> head module.
+`TORSOS` maps a name (Config.torso) to the torso's settings, whose
+`build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name ("dueling" when
+Config.dueling, else "plain") to the head's settings, whose `build(num_actions)` does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, NamedTuple, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from purejaxdqn.config import Config
 from purejaxdqn.registry import Registry
+from purejaxdqn.settings import Settings, all_positive, positive, setting
 
-TORSOS: Registry[Callable[[Config, Sequence[int], Any], nn.Module]] = Registry("torso")
-HEADS: Registry[Callable[[Config, int], nn.Module]] = Registry("head")
+TORSOS: Registry = Registry("torso")
+HEADS: Registry = Registry("head")
 
 
 class Network(NamedTuple):
@@ -149,38 +150,75 @@ class QNetwork(nn.Module):
         return self.head(self.torso(obs))
 
 
+@dataclasses.dataclass(frozen=True)
+class MLPSettings(Settings):
+    mlp_hidden: tuple[int, ...] = setting((256,), "comma-separated hidden sizes of the MLP torso",
+                                          all_positive)
+
+
 @TORSOS.register("auto")
-def _auto_torso(config: Config, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
-    """The Nature CNN for image stacks (C, H, W) at least 36 pixels wide (its three VALID
-    convolutions need that), the MinAtar CNN for smaller images (10x10), an MLP for
-    vectors."""
-    if len(obs_shape) != 3:
-        kind = "mlp"
-    else:
-        kind = "nature_cnn" if min(obs_shape[1:]) >= 36 else "minatar_cnn"
-    return TORSOS.get(kind)(config, obs_shape, obs_dtype)
+@dataclasses.dataclass(frozen=True)
+class Auto(MLPSettings):
+    def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+        """The Nature CNN for image stacks (C, H, W) at least 36 pixels wide (its three VALID
+        convolutions need that), the MinAtar CNN for smaller images (10x10), an MLP for
+        vectors."""
+        if len(obs_shape) != 3:
+            kind = "mlp"
+        else:
+            kind = "nature_cnn" if min(obs_shape[1:]) >= 36 else "minatar_cnn"
+        return TORSOS.configured(kind, self).build(obs_shape, obs_dtype)
 
 
-TORSOS.register("nature_cnn", lambda config, obs_shape, obs_dtype: NatureTorso())
+@TORSOS.register("nature_cnn")
+@dataclasses.dataclass(frozen=True)
+class NatureCNN(Settings):
+    def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+        return NatureTorso()
 
 
 @TORSOS.register("mlp")
-def _mlp_torso(config: Config, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
-    scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
-    return MLPTorso(hidden=tuple(config.mlp_hidden), scale=scale)
+@dataclasses.dataclass(frozen=True)
+class MLP(MLPSettings):
+    def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+        scale = 1.0 / 255.0 if jnp.dtype(obs_dtype) == jnp.uint8 else 1.0
+        return MLPTorso(hidden=tuple(self.mlp_hidden), scale=scale)
 
 
-TORSOS.register("two_conv", lambda config, obs_shape, obs_dtype: TwoConvTorso())
-TORSOS.register("minatar_cnn", lambda config, obs_shape, obs_dtype: MinAtarTorso())
-HEADS.register("plain", lambda config, num_actions: QHead(num_actions, config.head_hidden))
-HEADS.register("dueling", lambda config, num_actions: DuelingHead(num_actions, config.head_hidden))
+@TORSOS.register("two_conv")
+@dataclasses.dataclass(frozen=True)
+class TwoConv(Settings):
+    def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+        return TwoConvTorso()
 
 
-def make_network(config: Config, num_actions: int, obs_shape: Sequence[int],
-                 obs_dtype: Any = jnp.float32) -> Network:
-    """Build the Q-network the config asks for, for observations of `obs_shape` (no batch)."""
-    torso = TORSOS.get(config.torso)(config, obs_shape, obs_dtype)
-    head = HEADS.get("dueling" if config.dueling else "plain")(config, num_actions)
+@TORSOS.register("minatar_cnn")
+@dataclasses.dataclass(frozen=True)
+class MinAtarCNN(Settings):
+    def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
+        return MinAtarTorso()
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadSettings(Settings):
+    head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
+
+
+@HEADS.register("plain")
+@dataclasses.dataclass(frozen=True)
+class Plain(HeadSettings):
+    def build(self, num_actions: int) -> nn.Module:
+        return QHead(num_actions, self.head_hidden)
+
+
+@HEADS.register("dueling")
+@dataclasses.dataclass(frozen=True)
+class Dueling(HeadSettings):
+    def build(self, num_actions: int) -> nn.Module:
+        return DuelingHead(num_actions, self.head_hidden)
+
+
+def make_network(torso: nn.Module, head: nn.Module) -> Network:
     module = QNetwork(torso=torso, head=head)
     return Network(init=module.init, apply=module.apply)
 

@@ -1,18 +1,18 @@
 """Optimizers built on optax.
 
 Constructors take plain values, as optax's do; `OPTIMIZERS` maps a name
-(Config.optimizer) to a function Config -> optax.GradientTransformation that
-reads the constructor's values from the config.
+(Config.optimizer) to the optimizer's settings, whose `build(batch_size)` calls the
+constructor with them.
 """
 
-from typing import Callable
+import dataclasses
 
 import optax
 
-from purejaxdqn.config import Config
 from purejaxdqn.registry import Registry
+from purejaxdqn.settings import Settings, below_one, positive, setting
 
-OPTIMIZERS: Registry[Callable[[Config], optax.GradientTransformation]] = Registry("optimizer")
+OPTIMIZERS: Registry = Registry("optimizer")
 
 
 def nature_rmsprop(learning_rate: float = 2.5e-4, decay: float = 0.95,
@@ -51,12 +51,38 @@ def adam(learning_rate: float = 1e-4, eps: float = 1e-8) -> optax.GradientTransf
     return optax.adam(learning_rate, eps=eps)
 
 
-OPTIMIZERS.register("nature_rmsprop", lambda c: nature_rmsprop(
-    c.learning_rate, c.rmsprop_decay, c.rmsprop_min_sq_grad, c.batch_size))
-OPTIMIZERS.register("adam", lambda c: adam(c.learning_rate, c.adam_eps))
-OPTIMIZERS.register("torch_rmsprop", lambda c: torch_rmsprop(
-    c.learning_rate, c.rmsprop_decay, c.rmsprop_min_sq_grad))
+@dataclasses.dataclass(frozen=True)
+class LearningRate(Settings):
+    learning_rate: float = setting(2.5e-4, "optimizer step size", positive)
 
 
-def make_optimizer(config: Config) -> optax.GradientTransformation:
-    return OPTIMIZERS.get(config.optimizer)(config)
+@dataclasses.dataclass(frozen=True)
+class RMSPropSettings(LearningRate):
+    rmsprop_decay: float = setting(0.95, "RMSProp moving-average decay", below_one)
+    rmsprop_min_sq_grad: float = setting(
+        0.01, "RMSProp epsilon, DeepMind's constant for a summed loss (torch_rmsprop: "
+              "PyTorch's eps, for a mean loss)", positive)
+
+
+@OPTIMIZERS.register("nature_rmsprop")
+@dataclasses.dataclass(frozen=True)
+class NatureRMSProp(RMSPropSettings):
+    def build(self, batch_size: int) -> optax.GradientTransformation:
+        return nature_rmsprop(self.learning_rate, self.rmsprop_decay, self.rmsprop_min_sq_grad,
+                              batch_size)
+
+
+@OPTIMIZERS.register("adam")
+@dataclasses.dataclass(frozen=True)
+class Adam(LearningRate):
+    adam_eps: float = setting(1e-8, "Adam epsilon", positive)
+
+    def build(self, batch_size: int) -> optax.GradientTransformation:
+        return adam(self.learning_rate, self.adam_eps)
+
+
+@OPTIMIZERS.register("torch_rmsprop")
+@dataclasses.dataclass(frozen=True)
+class TorchRMSProp(RMSPropSettings):
+    def build(self, batch_size: int) -> optax.GradientTransformation:
+        return torch_rmsprop(self.learning_rate, self.rmsprop_decay, self.rmsprop_min_sq_grad)

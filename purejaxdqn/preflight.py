@@ -90,12 +90,13 @@ def replay_bytes(config: Config) -> int:
     import jax
 
     from purejaxdqn.envs import frame_layout
+    from purejaxdqn.parts import build_sampling
     from purejaxdqn.replay import ReplayParams, state_bytes
 
     frame_shape, dtype, stack = frame_layout(config)
     replay = ReplayParams(config.capacity_per_env, config.num_envs, config.batch_size,
                           frame_stack=stack, n_step=config.n_step,
-                          prioritized=config.replay == "prioritized")
+                          prioritized=build_sampling(config).prioritized)
     example = jax.ShapeDtypeStruct((config.num_envs, *frame_shape), dtype)
     return state_bytes(replay, example) * len(config.all_seeds)
 

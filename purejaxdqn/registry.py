@@ -1,25 +1,30 @@
-"""Name -> constructor tables, one per swappable kind of component.
+"""Name -> component tables, one per swappable kind of component.
 
 Each kind's module owns its table (`losses.LOSSES`, `targets.TARGETS`,
 `optimizers.OPTIMIZERS`, `target_updates.TARGET_UPDATES`,
 `exploration.SCHEDULES`, `networks.TORSOS`, `networks.HEADS`,
-`augmentation.AUGMENTATIONS`, `sampling.SAMPLING`), and the Config field that
-names the component reads its allowed values from it (`config.FIELD_CHOICES`).
-Adding a component is one function and one line:
+`augmentation.AUGMENTATIONS`, `sampling.SAMPLING`); the Config field named by
+`Registry.field` chooses an entry, and its allowed values are the table's names.
 
-    @LOSSES.register("log_cosh")
-    def log_cosh(delta): ...
+An entry is either the component itself, where it has no settings (a loss, a TD
+rule), or a frozen dataclass of its settings (`settings.Settings` fields, each with
+its default, help and check) whose `build(...)` returns the component. Those fields
+become Config settings and CLI flags (`--soft-tau`) with nothing else to edit.
+Adding a component is one class (or function) and one decorator:
 
-What an entry is depends on the kind (see the table's module): the component
-itself where it has no settings (a loss, a TD rule), else a function of the
-Config that builds it.
+    @SCHEDULES.register("cosine")
+    @dataclasses.dataclass(frozen=True)
+    class Cosine(StartEnd):
+        epsilon_cycles: int = setting(1, "cosine periods over the decay", positive)
+        def build(self, warmup_steps): ...
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import dataclasses
+from typing import Any, Generic, TypeVar
 
-from purejaxdqn.config import check_choice
+from purejaxdqn.settings import check_choice
 
 T = TypeVar("T")
 
@@ -34,11 +39,18 @@ class Registry(Generic[T]):
     def register(self, name: str, entry: T | None = None):
         """`register(name, entry)`, or `@register(name)` as a decorator; returns the entry.
 
-        A name registers once: a second entry under it would silently change a run."""
+        A name registers once: a second entry under it would silently change a run. A
+        setting name means one thing: entries may share it only through the same
+        declaration (a common base class), never declare it twice."""
         if entry is None:
             return lambda e: self.register(name, e)
         if name in self._entries:
             raise ValueError(f"{self.field} {name!r} is already registered")
+        declared = self.settings()
+        for field in _settings_of(entry):
+            if field.name in declared and declared[field.name] is not field:
+                raise ValueError(f"setting {field.name!r} of {self.field} {name!r} is already "
+                                 "declared by another entry: share its declaration")
         self._entries[name] = entry
         return entry
 
@@ -53,6 +65,25 @@ class Registry(Generic[T]):
         check_choice(self.field, name, self.names())
         return self._entries[name]
 
+    def settings(self) -> dict[str, dataclasses.Field]:
+        """name -> declaration of every setting the entries declare, in registration order."""
+        return {f.name: f for entry in self._entries.values() for f in _settings_of(entry)}
+
+    def configured(self, name: str, values: Any) -> Any:
+        """Entry `name` with its settings read from `values` (a Config, or anything with
+        those attributes); an entry without settings is returned as it is."""
+        entry = self.get(name)
+        if not _is_settings_class(entry):
+            return entry
+        return entry(**{f.name: getattr(values, f.name) for f in dataclasses.fields(entry)})
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
+
+def _is_settings_class(entry: Any) -> bool:
+    return isinstance(entry, type) and dataclasses.is_dataclass(entry)
+
+
+def _settings_of(entry: Any) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(entry) if _is_settings_class(entry) else ()

@@ -2,28 +2,33 @@
 
 Step-keyed rules act inside each gradient update (`apply`); episode-keyed rules
 act when training episodes finish (`on_episode`, called by the agent's `act`).
-`TARGET_UPDATES` maps a name (Config.target_update) to a function Config -> TargetUpdate.
+`TARGET_UPDATES` maps a name (Config.target_update) to the rule's settings, whose
+`build(steps_per_update)` gives the TargetUpdate.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from purejaxdqn.config import Config
 from purejaxdqn.registry import Registry
+from purejaxdqn.settings import ConfigError, Settings, decay_factor, positive, setting
 
 
 class TargetUpdate(NamedTuple):
     apply: Callable[[Any, Any, jax.Array], Any]  # (online, target, update_count) -> new target
     # (online, target, episodes before, episodes after) -> new target; identity for step rules
     on_episode: Callable[[Any, Any, jax.Array, jax.Array], Any] = lambda o, t, before, after: t
+    # True when the target equals the online params at the start of every update (a hard
+    # copy after each one, as DrQ's period of 1): the learner then evaluates Q(s', .) once.
+    online_at_update: bool = False
 
 
-TARGET_UPDATES: Registry[Callable[[Config], TargetUpdate]] = Registry("target_update")
+TARGET_UPDATES: Registry = Registry("target_update")
 
 
 def hard_update(online, target, step, period: int):
@@ -45,22 +50,41 @@ def episode_hard_update(online, target, episodes_before, episodes_after, period:
 
 
 @TARGET_UPDATES.register("hard")
-def _hard(config: Config) -> TargetUpdate:
-    period = config.target_update_period_updates
-    return TargetUpdate(apply=lambda o, t, s: hard_update(o, t, s, period))
+@dataclasses.dataclass(frozen=True)
+class Hard(Settings):
+    """Copy the online params every `target_update_period` agent steps (Nature: 10,000)."""
+    target_update_period: int = setting(10_000, "agent steps between hard target copies",
+                                        positive)
+
+    def check_against(self, run) -> None:
+        if self.target_update_period % run.steps_per_update:
+            raise ConfigError(
+                f"target_update_period ({self.target_update_period}) must be a multiple of "
+                f"steps_per_update ({run.steps_per_update})")
+
+    def build(self, steps_per_update: int) -> TargetUpdate:
+        period = self.target_update_period // steps_per_update
+        return TargetUpdate(apply=lambda o, t, s: hard_update(o, t, s, period),
+                            online_at_update=period == 1)
 
 
 @TARGET_UPDATES.register("soft")
-def _soft(config: Config) -> TargetUpdate:
-    return TargetUpdate(apply=lambda o, t, s: soft_update(o, t, s, config.soft_tau))
+@dataclasses.dataclass(frozen=True)
+class Soft(Settings):
+    soft_tau: float = setting(0.005, "Polyak factor of the soft target update, per update",
+                              decay_factor)
+
+    def build(self, steps_per_update: int) -> TargetUpdate:
+        return TargetUpdate(apply=lambda o, t, s: soft_update(o, t, s, self.soft_tau))
 
 
 @TARGET_UPDATES.register("hard_episodes")
-def _hard_episodes(config: Config) -> TargetUpdate:
-    period = config.target_update_episodes
-    return TargetUpdate(apply=lambda o, t, s: t,
-                        on_episode=lambda o, t, b, a: episode_hard_update(o, t, b, a, period))
+@dataclasses.dataclass(frozen=True)
+class HardEpisodes(Settings):
+    target_update_episodes: int = setting(
+        20, "finished episodes between target copies (target_update hard_episodes)", positive)
 
-
-def make_target_update(config: Config) -> TargetUpdate:
-    return TARGET_UPDATES.get(config.target_update)(config)
+    def build(self, steps_per_update: int) -> TargetUpdate:
+        period = self.target_update_episodes
+        return TargetUpdate(apply=lambda o, t, s: t,
+                            on_episode=lambda o, t, b, a: episode_hard_update(o, t, b, a, period))

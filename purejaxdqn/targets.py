@@ -1,12 +1,13 @@
 """Bootstrap targets (TD rules), one unbatched function per rule, rlax style.
 
 A rule maps ONE transition to its target y; the learner batches it with
-`jax.vmap` and passes, by name, the arguments the rule's signature lists:
+`jax.vmap`. Every rule takes the same four arguments (a rule that ignores one costs
+nothing: XLA removes the unused network evaluation from the compiled update):
 
     reward         r,            shape ()
     discount       gamma^m or 0, shape ()
     q_next_target  Q_target(s', .), shape (|A|,)
-    q_next_online  Q_online(s', .), shape (|A|,) (computed only for a rule that names it)
+    q_next_online  Q_online(s', .), shape (|A|,)
 
 Termination and truncation enter only through `discount`: the replay gives
 gamma^m for a transition that bootstraps (truncation included) and 0 for one
@@ -29,9 +30,10 @@ TARGETS: Registry[Callable[..., jax.Array]] = Registry("target")
 
 
 @TARGETS.register("q_learning")
-def q_learning_target(reward: jax.Array, discount: jax.Array,
-                      q_next_target: jax.Array) -> jax.Array:
-    """y = r + discount * max_a' Q_target(s', a')."""
+def q_learning_target(reward: jax.Array, discount: jax.Array, q_next_target: jax.Array,
+                      q_next_online: jax.Array | None = None) -> jax.Array:
+    """y = r + discount * max_a' Q_target(s', a'). (`q_next_online` unused: every rule
+    takes the same arguments, and XLA drops the computation of an unused input.)"""
     chex.assert_rank([reward, discount, q_next_target], [0, 0, 1])
     return reward + discount * jnp.max(q_next_target)
 

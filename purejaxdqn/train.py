@@ -27,7 +27,7 @@ from purejaxdqn.config import Config
 from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs import env_seed
 from purejaxdqn.evaluation import num_eval_envs
-from purejaxdqn.exploration import make_exploration
+from purejaxdqn.parts import build_exploration
 from purejaxdqn.progress import Progress
 from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
 
@@ -218,7 +218,7 @@ def _resume_message(resume: dict) -> str:
 def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar, episodes):
     now = time.perf_counter()
     steps_per_s = (steps - window[1]) / (now - window[0])
-    epsilon_fn = make_exploration(config).epsilon
+    epsilon_fn = build_exploration(config).epsilon
     for k, seed in enumerate(seeds):
         row = {"steps_per_s": steps_per_s, "epsilon": float(epsilon_fn(steps, episodes[k])),
                "episodes": int(episodes[k]),

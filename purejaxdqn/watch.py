@@ -46,7 +46,7 @@ def _network_and_spec(config: Config):
     """The run's network and the spec of what it sees (the evaluation env's: after any
     crop; MinAtar's JAX env, which envpool does not have)."""
     from purejaxdqn.envs import make_eval_env, resolve_env_id
-    from purejaxdqn.networks import make_network
+    from purejaxdqn.parts import build_network
 
     if not KINDS[resolve_env_id(config.env_id)[0]].envpool:
         from purejaxdqn.jax_envs import make_jax_env
@@ -56,7 +56,7 @@ def _network_and_spec(config: Config):
         env = make_eval_env(config, 1, config.seed)
         spec = env.spec
         env.close()
-    return make_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype), spec
+    return build_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype), spec
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,10 +75,10 @@ def make_watch_policy(config: Config) -> Policy:
 def _learner_template(config: Config):
     """A learner state [S, ...] shaped like the run's checkpoint (flax needs a target)."""
     from purejaxdqn.learner import init_train_state
-    from purejaxdqn.optimizers import make_optimizer
+    from purejaxdqn.parts import build_optimizer
 
     network, spec = _network_and_spec(config)
-    optimizer = make_optimizer(config)
+    optimizer = build_optimizer(config)
     example = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
     keys = jnp.stack([jax.random.PRNGKey(0)] * len(config.all_seeds))
     # Only the structure, shapes and dtypes matter: zeros, without running the init.

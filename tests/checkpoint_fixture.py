@@ -32,12 +32,11 @@ def templates(key: jax.Array):
     from purejaxdqn import replay as replay_lib
     from purejaxdqn.config import CARTPOLE
     from purejaxdqn.learner import init_train_state
-    from purejaxdqn.networks import make_network
-    from purejaxdqn.optimizers import make_optimizer
+    from purejaxdqn.parts import build_network, build_optimizer
 
     config = CARTPOLE.replace(mlp_hidden=(8,), head_hidden=8)
-    network = make_network(config, 2, (4,), jnp.float32)
-    learner = init_train_state(key, network, make_optimizer(config), jnp.zeros((1, 4)))
+    network = build_network(config, 2, (4,), jnp.float32)
+    learner = init_train_state(key, network, build_optimizer(config), jnp.zeros((1, 4)))
     params = replay_lib.ReplayParams(capacity_per_env=8, num_envs=1, batch_size=2, frame_stack=1)
     replay = replay_lib.init(params, jnp.zeros((1, 4), jnp.float32))
     return jax.tree_util.tree_map(lambda x: x[None], (learner, replay))

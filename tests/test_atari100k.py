@@ -148,14 +148,12 @@ def test_study_reuses_finished_runs_and_rejects_bad_input(tmp_path, capsys):
 def test_target_period_one_computes_next_q_once_with_the_same_update():
     """DrQ's target period of 1 update skips the (identical) target forward pass; the
     first update must equal the generic path's, whose target is still the initial copy."""
-    from purejaxdqn.learner import Transitions, init_train_state, make_update
-    from purejaxdqn.networks import make_network
-    from purejaxdqn.optimizers import make_optimizer
-    from purejaxdqn.target_updates import make_target_update
+    from purejaxdqn.learner import Transitions, init_train_state
+    from purejaxdqn.parts import build_network, build_optimizer, build_update
 
     base = PRESETS["data-efficient"].replace(augmentation="none", torso="mlp", mlp_hidden=(16,),
                                              head_hidden=8)
-    net = make_network(base, 3, (5,))
+    net = build_network(base, 3, (5,))
     rng = np.random.default_rng(0)
     batch = Transitions(obs=jax.numpy.asarray(rng.normal(size=(8, 5)), "float32"),
                         action=jax.numpy.asarray(rng.integers(0, 3, 8), "int32"),
@@ -166,10 +164,9 @@ def test_target_period_one_computes_next_q_once_with_the_same_update():
     results = []
     for period in (1, 2):  # 1: the shortcut; 2: the generic three-pass update
         config = base.replace(target_update_period=period)
-        opt = make_optimizer(config)
+        opt = build_optimizer(config)
         state = init_train_state(jax.random.PRNGKey(0), net, opt, batch.obs[:1])
-        new_state, metrics = jax.jit(make_update(config, net, opt,
-                                                 make_target_update(config)))(state, batch)
+        new_state, metrics = jax.jit(build_update(config, net))(state, batch)
         results.append((new_state.params, metrics["loss"]))
     assert float(results[0][1]) == float(results[1][1])
     for a, b in zip(jax.tree_util.tree_leaves(results[0][0]),

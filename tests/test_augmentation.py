@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from purejaxdqn.augmentation import intensity, make_augmentation, random_shift, shift_with_offsets
+from purejaxdqn.augmentation import intensity, random_shift, shift_with_offsets
+from purejaxdqn.parts import build_augmentation
 from purejaxdqn.config import PRESETS, ConfigError
 
 IMG = np.array([[1, 2, 3],
@@ -55,7 +56,7 @@ def test_intensity_scales_each_sample_by_one_factor_within_ten_percent():
 
 
 def test_augmentation_is_off_by_default_and_checked():
-    assert make_augmentation(PRESETS["nature"]) is None
+    assert build_augmentation(PRESETS["nature"]) is None
     with pytest.raises(ConfigError, match="augmentation must be one of"):
         PRESETS["nature"].replace(augmentation="flip").validate()
 
@@ -65,7 +66,9 @@ def test_update_augments_obs_and_next_obs_with_independent_keys():
 
     from purejaxdqn.learner import Transitions, init_train_state, make_update
     from purejaxdqn.networks import Network
-    from purejaxdqn.target_updates import make_target_update
+    from purejaxdqn.parts import build_target_update
+    from purejaxdqn.targets import q_learning_target
+    from purejaxdqn.losses import huber
 
     keys = []
 
@@ -79,7 +82,7 @@ def test_update_augments_obs_and_next_obs_with_independent_keys():
     config = PRESETS["data-efficient"]
     opt = optax.sgd(0.0)
     state = init_train_state(jax.random.PRNGKey(0), net, opt, jnp.zeros((1, 1)))
-    update = make_update(config, net, opt, make_target_update(config),
+    update = make_update(net, opt, q_learning_target, huber, build_target_update(config),
                          type("Aug", (), {"apply": staticmethod(spy)})())
     batch = Transitions(obs=jnp.zeros((2, 1)), action=jnp.zeros(2, jnp.int32),
                         reward=jnp.zeros(2), discount=jnp.zeros(2), next_obs=jnp.zeros((2, 1)),

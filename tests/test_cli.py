@@ -208,23 +208,23 @@ def test_presets_into_a_closed_pipe_is_silent():
 
 
 def test_help_describes_every_flag_and_version():
-    import dataclasses
-
     from purejaxdqn import __version__
     from purejaxdqn.cli import build_parser
-    from purejaxdqn.config import Config
+    from purejaxdqn.config import fields_by_name
 
     parser = build_parser()
     train = parser._subparsers._group_actions[0].choices["train"]
     by_dest = {a.dest: a for a in train._actions}
-    for field in dataclasses.fields(Config):
+    fields = fields_by_name().values()  # the run's own and every component's settings
+    assert {"soft_tau", "learning_rate", "epsilon_end", "per_alpha"} <= {f.name for f in fields}
+    for field in fields:
         action = by_dest[field.name]
         assert action.help and "nature default:" in action.help, field.name
     assert by_dest["target"].choices == ("q_learning", "double")
     assert "{true,false}" == by_dest["dueling"].metavar
     assert by_dest["replay_capacity"].help.endswith("(nature default: 1,000,000)")
     text = train.format_help()  # renders (argparse %-formats every help string)
-    assert all(f"--{f.name.replace('_', '-')}" in text for f in dataclasses.fields(Config)
+    assert all(f"--{f.name.replace('_', '-')}" in text for f in fields
                if f.name != "env_id")
     result = _cli("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"purejaxdqn {__version__}"

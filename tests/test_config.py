@@ -76,11 +76,11 @@ def test_every_variant_applies_to_both_scales():
 
 
 def test_every_field_has_help():
-    import dataclasses
+    from purejaxdqn.config import fields_by_name
+    from purejaxdqn.settings import help_of
 
-    from purejaxdqn.config import FIELD_HELP
-
-    fields = {f.name for f in dataclasses.fields(Config)}
+    FIELD_HELP = {name: help_of(field) for name, field in fields_by_name().items()}
+    fields = set(Config().to_dict())
     assert set(FIELD_HELP) == fields, sorted(fields ^ set(FIELD_HELP))
     assert all(text and "\n" not in text for text in FIELD_HELP.values())
 

@@ -3,18 +3,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import NATURE
-from purejaxdqn.exploration import epsilon_greedy, make_exploration
+from purejaxdqn.exploration import epsilon_greedy
+from purejaxdqn.parts import build_exploration
 
 
 def test_linear_schedule_values():
-    eps = make_exploration(NATURE).epsilon  # 1 -> 0.1 over 1M after a 50k warm-up
+    eps = build_exploration(NATURE).epsilon  # 1 -> 0.1 over 1M after a 50k warm-up
     points = {0: 1.0, 50_000: 1.0, 550_000: 0.55, 1_050_000: 0.1, 5_000_000: 0.1}
     for step, expected in points.items():
         np.testing.assert_allclose(float(eps(step)), expected, rtol=1e-6)
 
 
 def test_warmup_is_uniform_random_whatever_epsilon_start():
-    eps = make_exploration(NATURE.replace(epsilon_start=0.5)).epsilon
+    eps = build_exploration(NATURE.replace(epsilon_start=0.5)).epsilon
     assert float(eps(0)) == 1.0 and float(eps(49_999)) == 1.0
     np.testing.assert_allclose(float(eps(50_000)), 0.5)
 
@@ -22,7 +23,7 @@ def test_warmup_is_uniform_random_whatever_epsilon_start():
 def test_exponential_schedule_values():
     config = NATURE.replace(epsilon_schedule="exponential", epsilon_decay_steps=1000,
                             warmup_steps=100)
-    eps = make_exploration(config).epsilon
+    eps = build_exploration(config).epsilon
     np.testing.assert_allclose(float(eps(0)), 1.0)
     np.testing.assert_allclose(float(eps(100)), 1.0)
     np.testing.assert_allclose(float(eps(1100)), 0.1 + 0.9 * 0.01, rtol=1e-5)

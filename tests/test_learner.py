@@ -3,16 +3,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import CARTPOLE, NATURE
-from purejaxdqn.learner import Transitions, init_train_state, make_update, td_errors
-from purejaxdqn.networks import make_network
-from purejaxdqn.optimizers import make_optimizer
-from purejaxdqn.target_updates import make_target_update
+from purejaxdqn.learner import Transitions, init_train_state, td_errors
+from purejaxdqn.parts import build_network, build_optimizer, build_update
+from purejaxdqn.targets import q_learning_target
 
 
 def build(config, obs_shape, dtype, num_actions=4):
-    net = make_network(config, num_actions, obs_shape, dtype)
-    opt = make_optimizer(config)
-    update = make_update(config, net, opt, make_target_update(config))
+    net = build_network(config, num_actions, obs_shape, dtype)
+    opt = build_optimizer(config)
+    update = build_update(config, net)
     return net, opt, update
 
 
@@ -76,7 +75,7 @@ def test_td_error_matches_hand_computation():
     batch = random_batch(jax.random.PRNGKey(5), 8, (4,), jnp.float32, 2)
     state = init_train_state(jax.random.PRNGKey(0), net, opt, batch.obs[:1])
     target = jax.tree_util.tree_map(lambda x: x * 0.5, state.params)
-    delta, _ = td_errors(state.params, target, batch, net.apply, "q_learning")
+    delta, _ = td_errors(state.params, target, batch, net.apply, q_learning_target)
     q = np.asarray(net.apply(state.params, batch.obs))
     q_next = np.asarray(net.apply(target, batch.next_obs))
     a = np.asarray(batch.action)

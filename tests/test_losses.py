@@ -22,6 +22,6 @@ def test_mse_and_weighted_mean_reduction():
     weight = jnp.array([1.0, 0.5, 0.25, 1.0])
     np.testing.assert_allclose(squared(delta), [2.0, 0.5, 8.0, 0.0])
     # mean_i w_i * 0.5 d_i^2 = (2 + 0.25 + 2 + 0) / 4
-    np.testing.assert_allclose(td_loss(delta, weight, "mse"), 4.25 / 4, rtol=1e-6)
+    np.testing.assert_allclose(td_loss(delta, weight, squared), 4.25 / 4, rtol=1e-6)
     # huber: [1.5, 0.5, 3.5, 0] weighted -> 1.5 + 0.25 + 0.875 = 2.625, / 4
-    np.testing.assert_allclose(td_loss(delta, weight, "huber"), 2.625 / 4, rtol=1e-6)
+    np.testing.assert_allclose(td_loss(delta, weight, huber), 2.625 / 4, rtol=1e-6)

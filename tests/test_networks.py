@@ -3,11 +3,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import NATURE, CARTPOLE
-from purejaxdqn.networks import dueling_aggregate, make_network, param_count
+from purejaxdqn.networks import dueling_aggregate, param_count
+from purejaxdqn.parts import build_network
 
 
 def test_nature_cnn_shape_and_parameter_count():
-    net = make_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
+    net = build_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
     obs = jnp.zeros((3, 4, 84, 84), jnp.uint8)
     params = net.init(jax.random.PRNGKey(0), obs)
     assert net.apply(params, obs).shape == (3, 4)
@@ -16,7 +17,7 @@ def test_nature_cnn_shape_and_parameter_count():
 
 
 def test_nature_cnn_uses_valid_padding():
-    net = make_network(NATURE, num_actions=6, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
+    net = build_network(NATURE, num_actions=6, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
     params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4, 84, 84), jnp.uint8))
     kernels = [v["kernel"].shape for v in jax.tree_util.tree_leaves(
         params, is_leaf=lambda x: isinstance(x, dict) and "kernel" in x)]
@@ -25,7 +26,7 @@ def test_nature_cnn_uses_valid_padding():
 
 def test_cnn_scales_uint8_inside():
     # 255 (uint8) must behave like 1.0 after scaling: compare to a float input of ones.
-    net = make_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
+    net = build_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
     params = net.init(jax.random.PRNGKey(1), jnp.zeros((1, 4, 84, 84), jnp.uint8))
     q_bytes = net.apply(params, jnp.full((1, 4, 84, 84), 255, jnp.uint8))
     q_ones = net.apply(params, jnp.full((1, 4, 84, 84), 255.0, jnp.float32))
@@ -35,7 +36,7 @@ def test_cnn_scales_uint8_inside():
 def test_mlp_and_dueling_on_both_torsos():
     for config, shape, dtype in ((CARTPOLE, (4,), jnp.float32), (NATURE, (4, 84, 84), jnp.uint8)):
         for dueling in (False, True):
-            net = make_network(config.replace(dueling=dueling), 3, shape, dtype)
+            net = build_network(config.replace(dueling=dueling), 3, shape, dtype)
             obs = jnp.ones((5,) + shape, dtype)
             params = net.init(jax.random.PRNGKey(0), obs)
             assert net.apply(params, obs).shape == (5, 3)

@@ -74,3 +74,56 @@ def test_a_loss_registered_outside_the_package_trains(tmp_path, capsys):
         LOSSES.unregister("pseudo_huber")
     with pytest.raises(ConfigError, match="loss must be one of huber, mse;"):
         config.validate()
+
+
+def test_an_exploration_schedule_with_a_new_setting_added_from_outside(tmp_path, capsys):
+    """The README's "Adding a component" example: one class declares the schedule and its
+    setting; the flag, --help, config.json and the setting's check follow from it."""
+    import dataclasses
+    import json
+
+    import jax.numpy as jnp
+
+    from purejaxdqn import cli
+    from purejaxdqn.config import Config
+    from purejaxdqn.exploration import SCHEDULES, StartEnd, by_step
+    from purejaxdqn.parts import build_exploration
+    from purejaxdqn.settings import positive, setting
+
+    @SCHEDULES.register("cosine")
+    @dataclasses.dataclass(frozen=True)
+    class Cosine(StartEnd):
+        epsilon_cosine_steps: int = setting(500_000, "agent steps of the cosine decay", positive)
+
+        def build(self, warmup_steps):
+            def anneal(step):
+                frac = jnp.clip((step - warmup_steps) / self.epsilon_cosine_steps, 0.0, 1.0)
+                return self.epsilon_end + (self.epsilon_start - self.epsilon_end) * 0.5 * (
+                    1.0 + jnp.cos(jnp.pi * frac))
+            return by_step(warmup_steps, anneal)
+
+    try:
+        args = cli.build_parser().parse_args(
+            ["train", "--preset", "cartpole", "--epsilon-schedule", "cosine",
+             "--epsilon-cosine-steps", "2000", "--run-dir", str(tmp_path / "run")])
+        config, _, _ = cli._prepare_train(args)
+        assert (config.epsilon_schedule, config.epsilon_cosine_steps) == ("cosine", 2000)
+        eps = build_exploration(config).epsilon
+        warmup = config.warmup_steps  # 1,000: uniform-random play, then 1.0 -> 0.02
+        assert float(eps(warmup - 1)) == 1.0 and float(eps(warmup)) == config.epsilon_start
+        assert float(eps(warmup + 1000)) == pytest.approx(
+            (config.epsilon_start + config.epsilon_end) / 2, abs=1e-6)
+        assert float(eps(warmup + 5000)) == pytest.approx(config.epsilon_end)
+        # config.json round trip, and the setting's own check
+        assert Config.from_dict(json.loads(config.to_json())) == config
+        with pytest.raises(ConfigError, match="epsilon_cosine_steps must be positive, got 0"):
+            config.replace(epsilon_cosine_steps=0).validate()
+        cli.main(["presets"])
+        assert "--epsilon-schedule: linear, exponential, multiplicative, episode_linear, " \
+               "episode_exponential, cosine" in capsys.readouterr().out
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--help"])
+        assert "--epsilon-cosine-steps" in capsys.readouterr().out
+    finally:
+        SCHEDULES.unregister("cosine")
+    assert "epsilon_cosine_steps" not in Config().to_dict()

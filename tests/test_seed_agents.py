@@ -13,14 +13,14 @@ from experiments import seed_agents
 from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
 from purejaxdqn.envs import EnvStep, EnvSpec, VecEnv
-from purejaxdqn.exploration import make_exploration
+from purejaxdqn.parts import build_exploration
 from purejaxdqn.observations import make_obs_transform, nearest_indices
 from purejaxdqn.target_updates import episode_hard_update
 
 
 # --- exploration ------------------------------------------------------------------
 def test_episode_exponential_schedule_is_the_notes_loop():
-    eps = make_exploration(get_preset("lunarlander")).epsilon
+    eps = build_exploration(get_preset("lunarlander")).epsilon
     expected, value = [], 1.0  # note 000: eps = max(eps_end, eps_decay * eps) after each episode
     for _ in range(1_200):
         expected.append(value)
@@ -30,7 +30,7 @@ def test_episode_exponential_schedule_is_the_notes_loop():
 
 
 def test_episode_linear_schedule_is_the_notes_formula():
-    eps = make_exploration(get_preset("spaceinvaders-ram")).epsilon
+    eps = build_exploration(get_preset("spaceinvaders-ram")).epsilon
     n_epi = np.array([0, 1, 200, 700, 1_399, 1_400, 5_000])
     expected = [max(0.01, 0.08 - 0.01 * (n / 200)) for n in n_epi]  # note 003, verbatim
     np.testing.assert_allclose(np.asarray(eps(10**6, n_epi)), expected, rtol=1e-5, atol=1e-7)
@@ -40,14 +40,14 @@ def test_episode_linear_schedule_is_the_notes_formula():
 
 def test_multiplicative_step_schedule():
     config = get_preset("breakout-double")  # eps *= 0.99995 per step after 10k warm-up
-    eps = make_exploration(config).epsilon
+    eps = build_exploration(config).epsilon
     assert float(eps(9_999)) == 1.0
     np.testing.assert_allclose(float(eps(10_000 + 20_000)), 0.99995**20_000, rtol=1e-5)
     assert float(eps(10_000 + 200_000)) == pytest.approx(0.05)
 
 
 def test_step_schedules_ignore_episodes():
-    eps = make_exploration(PRESETS["nature"]).epsilon
+    eps = build_exploration(PRESETS["nature"]).epsilon
     assert float(eps(550_000, 0)) == float(eps(550_000, 10_000)) == pytest.approx(0.55)
 
 

@@ -14,7 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.statistics import load_rliable
 from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
-from purejaxdqn.fieldparse import FIELDS, field_name, parse_field, parse_int
+from purejaxdqn.config import fields_by_name
+from purejaxdqn.fieldparse import field_name, parse_field, parse_int
 from purejaxdqn.preflight import RESUME_MAY_CHANGE
 
 DEFAULT_ENVS = ("CartPole-v1",)
@@ -235,7 +236,7 @@ def run_action(run_dir: str, config: Config, restart: bool = False) -> str:
                             f"{hint}") from None
     config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
     if existing != config:
-        field = next(name for name in FIELDS
+        field = next(name for name in fields_by_name()
                      if getattr(existing, name) != getattr(config, name))
         raise AblationError(f"{run_dir} holds a run with another config ({field} "
                             f"{getattr(existing, field)!r}, now {getattr(config, field)!r}); "

@@ -26,9 +26,7 @@ import time
 
 import numpy as np
 
-from purejaxdqn import arrayfile
-
-
+from purejaxdqn.run import arrayfile
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:

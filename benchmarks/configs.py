@@ -33,7 +33,7 @@ def bench_config(game: str, num_envs: int, quick: bool, batch_size: int = 32,
 
 def env_spec(game: str):
     from purejaxdqn.config import NATURE
-    from purejaxdqn.envs import make_env
+    from purejaxdqn.envs.envpool import make_env
 
     env = make_env(NATURE.replace(env_id=game, num_envs=1))
     spec = env.spec

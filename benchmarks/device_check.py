@@ -116,7 +116,7 @@ def seeds(sizes: dict, smoke: bool, root: str, game: str) -> list[dict]:
 
 def peer_workload(sizes: dict, root: str) -> dict:
     from benchmarks.engines import WORKLOADS
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     steps = sizes["peer_steps"]
     config = WORKLOADS["cartpole"].replace(
@@ -133,7 +133,7 @@ def peer_workload(sizes: dict, root: str) -> dict:
 def pong(sizes: dict, smoke: bool, seconds: float, rate: float | None, out_dir: str) -> dict:
     """Nature DQN on Pong for the steps `rate` (agent steps/s measured at this num_envs)
     fits in `seconds`, less a margin for compilation and the final evaluation."""
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     n = sizes["pong_envs"]
     config = _atari(n, smoke).replace(env_id="Pong", eval_episodes=2 if smoke else 8,

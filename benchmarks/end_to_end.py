@@ -16,8 +16,8 @@ from benchmarks.common import round_up, stats
 def end_to_end(config, overlap: bool, reps: int, window_steps: int, root: str) -> dict:
     """The real trainer; throughput per log window after warm-up, first window dropped."""
     from purejaxdqn.agent import learning_cadence
-    from purejaxdqn.runlog import read_jsonl
-    from purejaxdqn.train import train
+    from purejaxdqn.run.runlog import read_jsonl
+    from purejaxdqn.run.train import train
 
     g = config.num_envs * learning_cadence(config)[1]  # agent steps per learn call
     w = round_up(max(window_steps, g), g)
@@ -58,7 +58,7 @@ def serial_profile(config, min_seconds: float, min_learns: int) -> dict:
     before the third `learn` call (compilation) are dropped; the run goes on for at
     least `min_learns` timed `learn` calls and about `min_seconds`."""
     from purejaxdqn.agent import learning_cadence
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     n = config.num_envs
     g = n * learning_cadence(config)[1]  # agent steps per learn call

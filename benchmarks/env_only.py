@@ -15,7 +15,7 @@ def env_only(game: str, num_envs: list[int], reps: int, rep_s: float) -> list[di
     import envpool
 
     from purejaxdqn.config import NATURE
-    from purejaxdqn.envs import make_env, resolve_env_id
+    from purejaxdqn.envs.envpool import make_env, resolve_env_id
 
     rows = []
     rng = np.random.default_rng(0)

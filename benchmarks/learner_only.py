@@ -12,7 +12,7 @@ from benchmarks.common import repeat_blocking, stats
 
 
 def random_inputs(spec, num_seeds: int, num_envs: int, count: int, rng) -> list:
-    from purejaxdqn.envs import EnvStep
+    from purejaxdqn.envs.envpool import EnvStep
 
     shape = (num_seeds, num_envs)
     out = []

@@ -4,7 +4,7 @@
                                   [--out benchmarks/results/obs_crop_<platform>.json]
 
 envpool has no crop option, so note 002's rows 31:195 -> 80x80 (nearest) needs
-envpool's full 210x160 grayscale screen and then `purejaxdqn.observations`'s
+envpool's full 210x160 grayscale screen and then `purejaxdqn.envs.observations`'s
 gather, either in numpy in the env wrapper (`obs_transform_on="host"`) or in
 the jitted `act` (`"device"`). Measured side by side in ONE run, repetitions
 interleaved (host, device, reference, host, ...), as agent steps/s of the acting
@@ -38,7 +38,7 @@ def _loop(mode: str, num_envs: int):
 
     from purejaxdqn.agent import make_agent, step_input
     from purejaxdqn.config import get_preset
-    from purejaxdqn.envs import make_env
+    from purejaxdqn.envs.envpool import make_env
 
     config = get_preset("breakout-cropped").replace(num_envs=num_envs, replay_capacity=8_192,
                                                      warmup_steps=32)

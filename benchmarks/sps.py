@@ -5,14 +5,14 @@
                              [--out benchmarks/results/sps_<platform>.json] [--plot PATH]
 
 1. env-only: envpool Atari (Nature settings) stepped with random actions, agent
-   steps/s vs num_envs, synchronously through `purejaxdqn.envs.make_env` (what
+   steps/s vs num_envs, synchronously through `purejaxdqn.envs.envpool.make_env` (what
    the trainer uses) and asynchronously through envpool directly
    (batch_size = num_envs / 2, send/recv by env_id);
 2. learner-only: the agent's jitted `learn` (replay sample + update, as many
    updates as the trainer owes per call) in updates/s at batch 32 for every
    num_envs, and at batch 64, 128, 256; also the same sample + update jitted
    bare (no vmap, one update per call) as a reference;
-3. end-to-end: `purejaxdqn.train.train` at the Nature replay ratio (one update
+3. end-to-end: `purejaxdqn.run.train.train` at the Nature replay ratio (one update
    of 32 per 4 agent steps), steps/s after warm-up vs num_envs, overlap on,
    and overlap off at one num_envs;
 4. efficiency = end-to-end / min(env-only sync, learner-only x 4), with a

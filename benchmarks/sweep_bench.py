@@ -42,7 +42,7 @@ OVERRIDES = ["warmup_steps=500", "eval_every=500", "eval_episodes=2"]
 SEQUENTIAL = """
 import sys
 from experiments.ablate import parse_overrides, plan_ablation
-from purejaxdqn.train import train
+from purejaxdqn.run.train import train
 out, budget, overrides = sys.argv[1], sys.argv[2], sys.argv[3:]
 for run in plan_ablation("CartPole-v1", "nature,double", "0,1", budget, out,
                          parse_overrides(overrides), seeds_per_run=1):

@@ -36,13 +36,13 @@ import numpy as np
 from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.plan import canonical_env, run_action
 from experiments.ablate.statistics import iqm_with_ci
-from purejaxdqn.checkpoint import CheckpointError
-from purejaxdqn.cli import OneLineParser
+from purejaxdqn.run.checkpoint import CheckpointError
+from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.config import PRESETS, Config, ConfigError
-from purejaxdqn.fieldparse import parse_int
-from purejaxdqn.runlog import read_jsonl
-from purejaxdqn.scores import human_normalized
-from purejaxdqn.stats import bootstrap_ci
+from purejaxdqn.tools.fieldparse import parse_int
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.envs.scores import human_normalized
+from purejaxdqn.tools.stats import bootstrap_ci
 
 PRESET = "data-efficient"
 # Games where the published agents learn at 100k steps (far above random for DER); on
@@ -76,7 +76,7 @@ def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT
               total_steps: int | None = None, overrides: dict | None = None,
               progress: bool = True, published_dir: str | None = None) -> int:
     """Train/resume every game x seed in order, rebuild the report; 0, or 130 if stopped."""
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     plan = []
     games = [_atari_game(g) for g in games]
@@ -348,7 +348,7 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
 
 
 def table_row(game: str) -> dict:
-    from purejaxdqn.scores import _key, table
+    from purejaxdqn.envs.scores import _key, table
 
     return table().get(_key(game), {})
 

@@ -28,14 +28,14 @@ import sys
 import numpy as np
 
 from experiments.ablate.common import split_list
-from purejaxdqn import checkpoint
-from purejaxdqn.checkpoint import CheckpointError
-from purejaxdqn.cli import OneLineParser
+from purejaxdqn.run import checkpoint
+from purejaxdqn.run.checkpoint import CheckpointError
+from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.config import PRESETS, Config, ConfigError
-from purejaxdqn.fieldparse import parse_int
-from purejaxdqn.jax_envs import GYMNAX_ENVS
-from purejaxdqn.plot import PlotError, load_run, plot_runs
-from purejaxdqn.stats import bootstrap_ci
+from purejaxdqn.tools.fieldparse import parse_int
+from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
+from purejaxdqn.tools.plot import PlotError, load_run, plot_runs
+from purejaxdqn.tools.stats import bootstrap_ci
 
 GAMES = tuple(name[: -len("-MinAtar")] for name, (_, kind) in GYMNAX_ENVS.items()
               if kind == "minatar")
@@ -49,7 +49,7 @@ def game_config(game: str, seeds: tuple[int, ...], steps: int) -> Config:
 
 
 def run_game(config: Config, run_dir: str) -> dict:
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     summary_path = os.path.join(run_dir, "summary.json")
     if os.path.exists(summary_path):
@@ -66,7 +66,7 @@ def random_score(config: Config, episodes: int = 100) -> dict:
 
     from purejaxdqn.agent import make_agent
     from purejaxdqn.evaluation import evaluate_jax
-    from purejaxdqn.jax_envs import make_jax_env
+    from purejaxdqn.envs.jax_envs import make_jax_env
 
     config = config.replace(eval_epsilon=1.0, seeds=(0,))
     spec = make_jax_env(config, 1, 1).spec

@@ -48,11 +48,11 @@ if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a chec
 from experiments.ablate.common import (AblationError, Interrupted, read_json, split_list,
                                        write_json)
 from experiments.ablate.plan import parse_overrides, run_action
-from purejaxdqn.checkpoint import CheckpointError
-from purejaxdqn.cli import OneLineParser
+from purejaxdqn.run.checkpoint import CheckpointError
+from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.config import Config, ConfigError, get_preset
-from purejaxdqn.fieldparse import parse_int
-from purejaxdqn.stats import bootstrap_ci
+from purejaxdqn.tools.fieldparse import parse_int
+from purejaxdqn.tools.stats import bootstrap_ci
 
 WINDOW = 100  # the notes' running average, and LunarLander's solve window
 
@@ -109,7 +109,7 @@ def read_episodes(run_dir: str) -> dict[int, dict[str, np.ndarray]]:
 def random_baseline(config: Config, episodes: int, seed: int = 12_345) -> np.ndarray:
     """Raw scores of `episodes` full episodes of uniform-random play, in the training env
     (same settings and time limit), on `min(episodes, 16)` envs."""
-    from purejaxdqn.envs import VecEnv
+    from purejaxdqn.envs.envpool import VecEnv
 
     num_envs = min(episodes, 16)
     env = VecEnv(config, num_envs, seed, config.max_episode_steps)
@@ -141,7 +141,7 @@ def run_agent(name: str, seeds: Sequence[int], out_dir: str, total_steps: int | 
     config = agent_config(name, seeds, total_steps, overrides)
     run_dir = os.path.join(out_dir, "runs", name)
     action = _extend_or(run_dir, config)
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     if action != "reuse":
@@ -182,8 +182,7 @@ def _extend_or(run_dir: str, config: Config) -> str:
     """"extend" when run_dir holds a checkpointed run of this config with a smaller
     total_steps (a larger --total-steps continues it), else ablate's rule: "train",
     "resume" or "reuse" (an error for another config)."""
-    from purejaxdqn import checkpoint
-
+    from purejaxdqn.run import checkpoint
     existing = read_json(os.path.join(run_dir, "config.json"))
     if existing is not None and checkpoint.exists(run_dir):
         try:
@@ -207,7 +206,7 @@ def summarize(name: str, out_dir: str) -> str:
         seeds = Config.from_dict(json.load(f)).all_seeds
     empty = {"step": np.zeros(0, int), "score": np.zeros(0), "length": np.zeros(0, int)}
     episodes = {seed: empty for seed in seeds} | read_episodes(run_dir)
-    from purejaxdqn.runlog import read_jsonl
+    from purejaxdqn.run.runlog import read_jsonl
 
     metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     evals = read_jsonl(os.path.join(run_dir, "eval.jsonl"))

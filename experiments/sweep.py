@@ -74,7 +74,7 @@ def run_one(config_json: str, key: str, out_dir: str, sweep_id: str,
     `worker_dir/<sweep id>/` and returns the run's small files. A run dir left
     by an attempt that died before its first checkpoint is moved to
     `failed/<key>/<time>` (kept, not deleted) and the run starts again."""
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     shared = _read_text(os.path.join(out_dir, SWEEP_ID)) == sweep_id
     root = out_dir if shared else os.path.join(worker_dir, sweep_id)
@@ -273,7 +273,7 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> None:
 
 def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cpus, gpus,
            max_retries, address, say, progress_every) -> dict:
-    from purejaxdqn.train import _StopFlag
+    from purejaxdqn.run.train import _StopFlag
 
     options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
     if 0 < gpus < 1:  # several runs share a GPU: jax must not grab 75% of it each

@@ -1,3 +1,3 @@
-from purejaxdqn.cli import main
+from purejaxdqn.tools.cli import main
 
 raise SystemExit(main())

@@ -29,11 +29,11 @@ import numpy as np
 
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.envs import EnvSpec, EnvStep
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.envpool import EnvSpec, EnvStep
 from purejaxdqn.learner import TrainState, init_train_state, make_update
-from purejaxdqn.networks import Network
-from purejaxdqn.observations import make_obs_transform
+from purejaxdqn.components.networks import Network
+from purejaxdqn.envs.observations import make_obs_transform
 from purejaxdqn.parts import build
 
 _FLAGS = replay_lib.FLAGS

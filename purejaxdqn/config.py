@@ -20,8 +20,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from purejaxdqn import (augmentation, exploration, losses, networks, optimizers, sampling,
-                        target_updates, targets)
+from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
+                                   sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
 from purejaxdqn.settings import (ConfigError, check_choice, check_value, help_of,
                                  non_negative, positive, probability, setting)

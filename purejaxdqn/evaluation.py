@@ -17,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.envs import make_eval_env
-from purejaxdqn.exploration import epsilon_greedy
-from purejaxdqn.networks import Network
-from purejaxdqn.scores import human_normalized
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.envpool import make_eval_env
+from purejaxdqn.components.exploration import epsilon_greedy
+from purejaxdqn.components.networks import Network
+from purejaxdqn.envs.scores import human_normalized
 
 
 def make_policy(network: Network) -> Callable:
@@ -93,7 +93,7 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
     """The same protocol on the JAX env, the whole evaluation in one jitted call:
     returns `run(params, key, first_env_seed) -> result dict` (as `evaluate`). Env j
     plays its quota of games back to back; scores are listed env by env."""
-    from purejaxdqn.jax_envs import env_key, make_jax_env
+    from purejaxdqn.envs.jax_envs import env_key, make_jax_env
 
     episodes = episodes or config.eval_episodes
     num_envs = num_eval_envs(config, episodes)

@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from purejaxdqn import losses
-from purejaxdqn.augmentation import Augmentation
-from purejaxdqn.networks import Network
-from purejaxdqn.target_updates import TargetUpdate
+from purejaxdqn.components import losses
+from purejaxdqn.components.augmentation import Augmentation
+from purejaxdqn.components.networks import Network
+from purejaxdqn.components.target_updates import TargetUpdate
 
 
 @flax.struct.dataclass

@@ -4,12 +4,12 @@ import jax
 import numpy as np
 import pytest
 
-from purejaxdqn import checkpoint
+from purejaxdqn.run import checkpoint
 from purejaxdqn.agent import make_agent
 from purejaxdqn.config import PRESETS
-from purejaxdqn.envs import make_env
-from purejaxdqn.runlog import read_jsonl
-from purejaxdqn.train import train
+from purejaxdqn.envs.envpool import make_env
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.run.train import train
 
 
 def test_data_efficient_preset_is_drq_eps():

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from purejaxdqn.augmentation import intensity, random_shift, shift_with_offsets
+from purejaxdqn.components.augmentation import intensity, random_shift, shift_with_offsets
 from purejaxdqn.parts import build_augmentation
 from purejaxdqn.config import PRESETS, ConfigError
 
@@ -65,10 +65,10 @@ def test_update_augments_obs_and_next_obs_with_independent_keys():
     import optax
 
     from purejaxdqn.learner import Transitions, init_train_state, make_update
-    from purejaxdqn.networks import Network
+    from purejaxdqn.components.networks import Network
     from purejaxdqn.parts import build_target_update
-    from purejaxdqn.targets import q_learning_target
-    from purejaxdqn.losses import huber
+    from purejaxdqn.components.targets import q_learning_target
+    from purejaxdqn.components.losses import huber
 
     keys = []
 

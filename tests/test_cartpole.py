@@ -17,8 +17,8 @@ from purejaxdqn.config import CARTPOLE, PRESETS, VARIANTS, apply_variant
 EXPERIMENT_PRESETS = {"lunarlander", "spaceinvaders-ram", "breakout-double",
                       "breakout-double-nature", "breakout-cropped", "data-efficient", "minatar"}
 assert set(PRESETS) - {"cartpole"} - EXPERIMENT_PRESETS <= set(VARIANTS)
-from purejaxdqn.runlog import read_jsonl
-from purejaxdqn.train import train
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.run.train import train
 
 SOLVED = 450.0
 SEEDS = (0, 1)

@@ -122,7 +122,7 @@ def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
 
 
 def test_run_dir_names_every_seed():
-    from purejaxdqn.cli import _seeds_name
+    from purejaxdqn.tools.cli import _seeds_name
     from purejaxdqn.config import CARTPOLE
 
     assert _seeds_name(CARTPOLE.replace(seed=3)) == "seed3"
@@ -146,7 +146,7 @@ def test_fused_engine_on_atari_warns_on_cpu_only():
 
 def test_resume_accepts_the_allow_list_and_repeated_values():
     from purejaxdqn.config import CARTPOLE
-    from purejaxdqn.preflight import RESUME_MAY_CHANGE, check_resume_flags
+    from purejaxdqn.run.preflight import RESUME_MAY_CHANGE, check_resume_flags
 
     assert RESUME_MAY_CHANGE == ("checkpoint_every", "checkpoint_minutes", "wandb_project")
     allowed = check_resume_flags(CARTPOLE, {"checkpoint_minutes": 1.0, "num_envs": 4,
@@ -187,7 +187,7 @@ def test_run_dir_with_old_logs_needs_overwrite(tmp_path):
                             "holds the logs of an earlier run (episodes.csv)")
     assert (run / "episodes.csv").read_text().count("\n") == 2
 
-    from purejaxdqn.cli import main
+    from purejaxdqn.tools.cli import main
 
     code = main(["train", "--preset", "cartpole", "--run-dir", str(run), "--overwrite",
                  "--total-steps", "600", "--warmup-steps", "500", "--eval-every", "0",
@@ -209,7 +209,7 @@ def test_presets_into_a_closed_pipe_is_silent():
 
 def test_help_describes_every_flag_and_version():
     from purejaxdqn import __version__
-    from purejaxdqn.cli import build_parser
+    from purejaxdqn.tools.cli import build_parser
     from purejaxdqn.config import fields_by_name
 
     parser = build_parser()

@@ -15,8 +15,8 @@ import time
 
 import jax
 
-from purejaxdqn import checkpoint
-from purejaxdqn.runlog import read_event_records, read_jsonl
+from purejaxdqn.run import checkpoint
+from purejaxdqn.run.runlog import read_event_records, read_jsonl
 
 # multiples of the CartPole preset's 4 envs, so rows fall exactly on these steps
 TOTAL, WARMUP, LOG, EVAL, CKPT = 6_000, 500, 500, 2_000, 1_000
@@ -126,7 +126,7 @@ def test_kill_9_sigterm_sigint_then_resume_gives_clean_logs_and_all_updates(tmp_
     # (CartPole preset: 4 envs, steps_per_update 1), so no resume re-did warm-up.
     from purejaxdqn.agent import make_agent
     from purejaxdqn.config import Config
-    from purejaxdqn.envs import make_env
+    from purejaxdqn.envs.envpool import make_env
 
     with open(os.path.join(run, "config.json")) as f:
         config = Config.from_dict(json.load(f))

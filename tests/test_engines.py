@@ -71,8 +71,8 @@ def test_jax_env_flags_against_a_naive_reference():
     Python from the stream: envpool's auto-reset protocol (a done step, then a reset
     step with reward 0 whose action is ignored), truncation only at the limit and never
     with a game over, CartPole's own game-over rule, and per-game returns/lengths."""
-    from purejaxdqn.envs import _cartpole_failed
-    from purejaxdqn.jax_envs import make_jax_env
+    from purejaxdqn.envs.envpool import _cartpole_failed
+    from purejaxdqn.envs.jax_envs import make_jax_env
 
     limit, n = 25, 3
     env = make_jax_env(CARTPOLE, n, limit)
@@ -103,8 +103,8 @@ def test_jax_env_flags_against_a_naive_reference():
 def test_fused_resume_is_bit_exact(tmp_path):
     """Stopped at 600 steps and resumed (env state restored from the checkpoint, no
     actions replayed), a fused run ends bit-identical to the same run uninterrupted."""
-    from purejaxdqn import checkpoint
-    from purejaxdqn.train import train
+    from purejaxdqn.run import checkpoint
+    from purejaxdqn.run.train import train
 
     config = SMALL.replace(total_steps=1_200, eval_every=0, checkpoint_every=0,
                            engine="fused")
@@ -125,7 +125,7 @@ def test_fused_resume_is_bit_exact(tmp_path):
 
 
 def test_bad_engine_input_is_one_line_and_exit_2(capsys):
-    from purejaxdqn.cli import main
+    from purejaxdqn.tools.cli import main
 
     assert main(["train", "--game", "LunarLander-v2", "--engine", "fused"]) == 2
     assert capsys.readouterr().err.strip() == ("purejaxdqn: error: LunarLander-v2 has no fused "

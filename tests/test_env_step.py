@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from purejaxdqn.env_step import Tally, count, lives_lost, make_step
+from purejaxdqn.envs.step import Tally, count, lives_lost, make_step
 
 
 def _example(xp):

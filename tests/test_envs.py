@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from purejaxdqn.config import CARTPOLE, NATURE, ConfigError
-from purejaxdqn.envs import make_env, resolve_env_id
+from purejaxdqn.envs.envpool import make_env, resolve_env_id
 
 
 def test_resolve_names():
@@ -136,8 +136,8 @@ def test_env_seeds_of_seeds_resumes_and_evaluations_are_disjoint(tmp_path, monke
     """Every envpool batch a two-seed run creates (training, evaluations, the fresh
     envs of a resume), recorded where envpool is called: envpool seeds env i of a
     batch with seed + i, so the ranges [seed, seed + num_envs) must not overlap."""
-    from purejaxdqn import envs
-    from purejaxdqn.train import train
+    from purejaxdqn.envs import envpool as envs
+    from purejaxdqn.run.train import train
 
     made = []
     original = envs.make_envpool
@@ -161,7 +161,7 @@ def test_env_seeds_of_seeds_resumes_and_evaluations_are_disjoint(tmp_path, monke
 
 
 def test_two_seeds_play_different_games():
-    from purejaxdqn.envs import EnvGroup
+    from purejaxdqn.envs.envpool import EnvGroup
 
     group = EnvGroup(CARTPOLE.replace(num_envs=8), (0, 1))
     try:

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import NATURE
-from purejaxdqn.exploration import epsilon_greedy
+from purejaxdqn.components.exploration import epsilon_greedy
 from purejaxdqn.parts import build_exploration
 
 

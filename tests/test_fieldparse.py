@@ -1,10 +1,10 @@
-"""purejaxdqn.fieldparse: the one text -> Config field value parser of every script."""
+"""purejaxdqn.tools.fieldparse: the one text -> Config field value parser of every script."""
 
 import pytest
 
-from purejaxdqn.cli import build_parser
+from purejaxdqn.tools.cli import build_parser
 from purejaxdqn.config import ConfigError
-from purejaxdqn.fieldparse import field_name, parse_field, parse_int
+from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 
 def test_values_take_the_type_of_the_fields_default():

@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.losses import huber, squared, td_loss
+from purejaxdqn.components.losses import huber, squared, td_loss
 
 
 def test_huber_values_by_hand():

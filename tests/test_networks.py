@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import NATURE, CARTPOLE
-from purejaxdqn.networks import dueling_aggregate, param_count
+from purejaxdqn.components.networks import dueling_aggregate, param_count
 from purejaxdqn.parts import build_network
 
 

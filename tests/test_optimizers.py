@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from purejaxdqn.optimizers import nature_rmsprop
+from purejaxdqn.components.optimizers import nature_rmsprop
 
 
 def deepmind_rmsprop_steps(w, summed_grads, lr=2.5e-4, decay=0.95, min_sq=0.01):

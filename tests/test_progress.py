@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from purejaxdqn.progress import Progress, eta_seconds
+from purejaxdqn.run.progress import Progress, eta_seconds
 
 
 class Clock:

@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import pytest
 
 from purejaxdqn.config import CARTPOLE, FIELD_CHOICES, NATURE, ConfigError
-from purejaxdqn.losses import LOSSES
+from purejaxdqn.components.losses import LOSSES
 from purejaxdqn.registry import Registry
-from purejaxdqn.runlog import read_jsonl
+from purejaxdqn.run.runlog import read_jsonl
 
 
 def test_registry_lookup_order_and_errors():
@@ -28,8 +28,7 @@ def test_registry_lookup_order_and_errors():
 
 
 def test_config_choices_are_the_registries_names():
-    from purejaxdqn import exploration, networks, optimizers, target_updates, targets
-
+    from purejaxdqn.components import exploration, networks, optimizers, target_updates, targets
     assert FIELD_CHOICES["loss"] == LOSSES.names() == ("huber", "mse")
     assert FIELD_CHOICES["target"] == targets.TARGETS.names()
     assert FIELD_CHOICES["optimizer"] == optimizers.OPTIMIZERS.names()
@@ -42,8 +41,8 @@ def test_config_choices_are_the_registries_names():
 
 def test_a_loss_registered_outside_the_package_trains(tmp_path, capsys):
     """The README's worked example: one function + one registry line, then train with it."""
-    from purejaxdqn import cli
-    from purejaxdqn.train import train
+    from purejaxdqn.tools import cli
+    from purejaxdqn.run.train import train
 
     traced = []
 
@@ -84,9 +83,9 @@ def test_an_exploration_schedule_with_a_new_setting_added_from_outside(tmp_path,
 
     import jax.numpy as jnp
 
-    from purejaxdqn import cli
+    from purejaxdqn.tools import cli
     from purejaxdqn.config import Config
-    from purejaxdqn.exploration import SCHEDULES, StartEnd, by_step
+    from purejaxdqn.components.exploration import SCHEDULES, StartEnd, by_step
     from purejaxdqn.parts import build_exploration
     from purejaxdqn.settings import positive, setting
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from purejaxdqn.runlog import RunLog, read_event_records, read_jsonl, truncate_logs
+from purejaxdqn.run.runlog import RunLog, read_event_records, read_jsonl, truncate_logs
 
 
 def _write_logs(run):

@@ -12,10 +12,10 @@ import pytest
 from experiments import seed_agents
 from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
-from purejaxdqn.envs import EnvStep, EnvSpec, VecEnv
+from purejaxdqn.envs.envpool import EnvStep, EnvSpec, VecEnv
 from purejaxdqn.parts import build_exploration
-from purejaxdqn.observations import make_obs_transform, nearest_indices
-from purejaxdqn.target_updates import episode_hard_update
+from purejaxdqn.envs.observations import make_obs_transform, nearest_indices
+from purejaxdqn.components.target_updates import episode_hard_update
 
 
 # --- exploration ------------------------------------------------------------------
@@ -292,8 +292,8 @@ def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
 def test_cropped_preset_replay_is_sized_after_the_crop_and_fits_24_gb():
     # The preflight once sized note 002's replay from envpool's 210x160 screen (33.6 GB at
     # 1M: the preset could not start on a 24 GB machine) though it stores 80x80 frames.
-    from purejaxdqn.envs import EnvSpec
-    from purejaxdqn.preflight import replay_bytes
+    from purejaxdqn.envs.envpool import EnvSpec
+    from purejaxdqn.run.preflight import replay_bytes
 
     config = get_preset("breakout-cropped")
     raw = EnvSpec(kind="atari", envpool_id="Breakout-v5", game="Breakout", num_actions=4,

@@ -14,11 +14,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = textwrap.dedent("""
     import json, os, sys
     import jax, numpy as np
-    from purejaxdqn import checkpoint
+    from purejaxdqn.run import checkpoint
     from purejaxdqn.agent import make_agent, seed_sharding
     from purejaxdqn.config import CARTPOLE
-    from purejaxdqn.envs import make_env
-    from purejaxdqn.train import train
+    from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.run.train import train
 
     out = sys.argv[1]
     config = CARTPOLE.replace(total_steps=1_000, warmup_steps=500, eval_every=0,

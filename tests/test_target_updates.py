@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.target_updates import hard_update, soft_update
+from purejaxdqn.components.target_updates import hard_update, soft_update
 
 ONLINE = {"w": jnp.array([1.0, 2.0]), "b": {"c": jnp.array(3.0)}}
 TARGET = {"w": jnp.array([0.0, 0.0]), "b": {"c": jnp.array(-1.0)}}

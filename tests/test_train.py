@@ -4,10 +4,10 @@ import os
 import jax
 import numpy as np
 
-from purejaxdqn import checkpoint
+from purejaxdqn.run import checkpoint
 from purejaxdqn.config import CARTPOLE, NATURE
-from purejaxdqn.runlog import read_jsonl
-from purejaxdqn.train import train
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.run.train import train
 
 ATARI_SMOKE = NATURE.replace(
     env_id="Pong", num_envs=4, total_steps=3_000, warmup_steps=500, replay_capacity=2_000,
@@ -17,7 +17,7 @@ ATARI_SMOKE = NATURE.replace(
 
 def learner_leaves(run_dir, config):
     from purejaxdqn.agent import make_agent
-    from purejaxdqn.envs import make_env
+    from purejaxdqn.envs.envpool import make_env
 
     env = make_env(config)
     agent = make_agent(config, env.spec)
@@ -123,8 +123,8 @@ def test_checkpoint_save_and_load_are_announced_only_with_progress(tmp_path, cap
 
     from checkpoint_fixture import actions, templates
     from purejaxdqn import replay as replay_lib
-    from purejaxdqn.progress import Progress
-    from purejaxdqn.train import _resume, _save
+    from purejaxdqn.run.progress import Progress
+    from purejaxdqn.run.train import _resume, _save
 
     @dataclasses.dataclass(frozen=True)
     class Agent:

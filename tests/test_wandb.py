@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from purejaxdqn.config import CARTPOLE, ConfigError
-from purejaxdqn.runlog import read_jsonl
+from purejaxdqn.run.runlog import read_jsonl
 
 # Two seeds side by side (the per-seed names), learning and an evaluation in each half,
 # a clean stop at 500 steps and a resume to 1,000. The host engine: it compiles faster.
@@ -95,7 +95,7 @@ def wandb_service():
 
 def test_offline_run_holds_the_logged_scalars_and_resume_continues_it(
         no_wandb_setup, wandb_service, tmp_path, capsys):
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     run = str(tmp_path / "run")
     train(CONFIG, run, progress=False, stop_after_steps=500)
@@ -148,8 +148,7 @@ def test_offline_run_holds_the_logged_scalars_and_resume_continues_it(
 
 
 def test_missing_wandb_is_one_line_exit_2_before_any_work(tmp_path, monkeypatch, capsys):
-    from purejaxdqn import cli
-
+    from purejaxdqn.tools import cli
     monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` raises ImportError
     run = tmp_path / "run"
     code = cli.main(["train", "--preset", "cartpole", "--run-dir", str(run),
@@ -162,7 +161,7 @@ def test_missing_wandb_is_one_line_exit_2_before_any_work(tmp_path, monkeypatch,
 
 
 def test_offline_without_a_key_online_with_one(no_wandb_setup, monkeypatch):
-    from purejaxdqn.wandb_log import choose_mode
+    from purejaxdqn.run.wandb_log import choose_mode
 
     assert choose_mode() == ("offline", "no W&B API key")
     netrc = no_wandb_setup / ".netrc"

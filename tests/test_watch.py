@@ -13,12 +13,13 @@ import jax
 import numpy as np
 import pytest
 
-from purejaxdqn import checkpoint, cli
+from purejaxdqn.run import checkpoint
+from purejaxdqn.tools import cli
 from purejaxdqn.config import CARTPOLE, NATURE
-from purejaxdqn.train import train
-from purejaxdqn.players import AtariPlayer, area_resize
-from purejaxdqn.render import PANEL_WIDTH
-from purejaxdqn.watch import _learner_template
+from purejaxdqn.run.train import train
+from purejaxdqn.envs.players import AtariPlayer, area_resize
+from purejaxdqn.run.render import PANEL_WIDTH
+from purejaxdqn.run.watch import _learner_template
 
 # imageio-ffmpeg forks ffmpeg; JAX warns about any fork, needlessly here
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork")
@@ -137,7 +138,7 @@ def test_atari_player_sees_what_envpool_feeds_the_network(preset, game):
     (4x84x84 for Nature, the preset's own shape otherwise, after its crop) or RAM
     observation equal to what the evaluation env feeds the network, byte for byte."""
     from purejaxdqn.config import get_preset
-    from purejaxdqn.envs import VecEnv
+    from purejaxdqn.envs.envpool import VecEnv
 
     config = get_preset(preset).replace(env_id=game, noop_max=0)
     env = VecEnv(config, 1, 7, config.eval_max_episode_steps, host_transform=True)
@@ -198,7 +199,7 @@ def test_watch_plays_a_minatar_run(tmp_path, capsys):
     """MinAtar has no envpool: the player steps the run's own JAX env and draws its grid
     (an untrained checkpoint of the minatar preset, a 12-step game)."""
     from purejaxdqn.config import get_preset
-    from purejaxdqn.players import MINATAR_CELL, MinAtarPlayer
+    from purejaxdqn.envs.players import MINATAR_CELL, MinAtarPlayer
 
     config = get_preset("minatar").replace(env_id="Breakout-MinAtar", eval_max_episode_steps=12)
     run = _untrained_run(tmp_path / "minatar", config)
@@ -218,8 +219,7 @@ def test_watch_plays_a_minatar_run(tmp_path, capsys):
 
 
 def test_a_failed_training_video_is_one_warning_not_a_crash(tmp_path, capsys, monkeypatch):
-    from purejaxdqn import watch as watch_lib
-
+    from purejaxdqn.run import watch as watch_lib
     def broken(config, seed):
         raise OSError("no display\nsecond line")
 

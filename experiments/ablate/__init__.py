@@ -35,5 +35,5 @@ from experiments.ablate.report import (CSV_COLUMNS, RunResult, collect, plot_cur
                                        render_markdown, summarize)
 from experiments.ablate.run import run_ablation, update_manifest
 from experiments.ablate.statistics import curve_auc, iqm_with_ci, load_rliable
-from purejaxdqn.stats import bootstrap_ci  # the per-seed CI the tables use
+from purejaxdqn.tools.stats import bootstrap_ci  # the per-seed CI the tables use
 from experiments.ablate.cli import build_parser, main  # after the parts it uses

@@ -10,8 +10,8 @@ from experiments.ablate.common import AblationError, Interrupted, split_list
 from experiments.ablate.plan import DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, default_out_dir
 from experiments.ablate.report import summarize
 from experiments.ablate.run import run_ablation
-from purejaxdqn.checkpoint import CheckpointError
-from purejaxdqn.cli import OneLineParser
+from purejaxdqn.run.checkpoint import CheckpointError
+from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.config import CARTPOLE, VARIANTS, ConfigError
 
 

@@ -21,7 +21,7 @@ class Interrupted(RuntimeError):
 
     def __init__(self, message: str, signal_name: str | None = None):
         super().__init__(message)
-        from purejaxdqn.cli import EXIT_CODES
+        from purejaxdqn.tools.cli import EXIT_CODES
 
         self.exit_code = EXIT_CODES.get(signal_name, 130)
 

@@ -15,8 +15,8 @@ from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.statistics import load_rliable
 from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
 from purejaxdqn.config import fields_by_name
-from purejaxdqn.fieldparse import field_name, parse_field, parse_int
-from purejaxdqn.preflight import RESUME_MAY_CHANGE
+from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
+from purejaxdqn.run.preflight import RESUME_MAY_CHANGE
 
 DEFAULT_ENVS = ("CartPole-v1",)
 DEFAULT_VARIANTS = ("nature", "double", "dueling", "prioritized")
@@ -62,7 +62,7 @@ def parse_overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> dict
 
 def canonical_env(env_id: str) -> tuple[str, str, str | None]:
     """(name used for dirs and config, kind, Atari game or None); ConfigError if unknown."""
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     kind, envpool_id, game = resolve_env_id(env_id)
     if kind in ("vector", "minatar"):  # no Atari score table for these
@@ -71,7 +71,7 @@ def canonical_env(env_id: str) -> tuple[str, str, str | None]:
 
 
 def has_human_score(game: str | None) -> bool:
-    from purejaxdqn.scores import human_normalized
+    from purejaxdqn.envs.scores import human_normalized
 
     return game is not None and not math.isnan(human_normalized(game, 0.0))
 
@@ -244,8 +244,7 @@ def run_action(run_dir: str, config: Config, restart: bool = False) -> str:
     summary = read_json(os.path.join(run_dir, "summary.json"))
     if summary is not None and summary.get("stopped_by") is None:
         return "reuse"
-    from purejaxdqn import checkpoint
-
+    from purejaxdqn.run import checkpoint
     if checkpoint.exists(run_dir):
         return "resume"
     if restart:

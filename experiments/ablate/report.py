@@ -16,7 +16,7 @@ from experiments.ablate.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE
 from experiments.ablate.plan import canonical_env, has_human_score
 from experiments.ablate.statistics import curve_auc, iqm_with_ci
 from purejaxdqn.config import VARIANTS, Config, ConfigError
-from purejaxdqn.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
+from purejaxdqn.tools.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
 
 CSV_COLUMNS = ("env", "variant", "seed", "step", "score_mean", "score_median", "score_std",
                "score_min", "score_max", "episodes", "length_mean", "human_normalized")
@@ -91,7 +91,7 @@ def _run_parts(run_dir: str) -> list[str]:
 
 
 def _load_run(env: str, variant: str, run_dir: str) -> RunResult | None:
-    from purejaxdqn.runlog import read_jsonl
+    from purejaxdqn.run.runlog import read_jsonl
 
     parts = _run_parts(run_dir)
     config = read_json(os.path.join(parts[0], "config.json")) if parts else None
@@ -138,7 +138,7 @@ def summarize(out_dir: str) -> str:
 
 
 def _write_csv(results: list[RunResult], path: str) -> None:
-    from purejaxdqn.scores import human_normalized
+    from purejaxdqn.envs.scores import human_normalized
 
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -216,7 +216,7 @@ def render_markdown(results: list[RunResult], out_dir: str = "OUT") -> str:
 
 
 def _iqm_section(results: list[RunResult], envs: list[str], variants: list[str]) -> list[str]:
-    from purejaxdqn.scores import human_normalized
+    from purejaxdqn.envs.scores import human_normalized
 
     games = [env for env in envs if any(r.env == env and r.game for r in results)]
     lines = ["## Across games: IQM of human-normalised score", ""]
@@ -249,7 +249,7 @@ def _iqm_section(results: list[RunResult], envs: list[str], variants: list[str])
         lines += [
             f"**Table 2.** Interquartile mean over all (seed, game) runs of the human-"
             f"normalised score (agent − random) / (human − random), with the Nature paper's "
-            f"random and human scores (`purejaxdqn.scores.human_normalized`; 1.0 = human), "
+            f"random and human scores (`purejaxdqn.envs.scores.human_normalized`; 1.0 = human), "
             f"for the final and the AUC score of Table 1; {CONFIDENCE:.0%} stratified-bootstrap "
             f"CIs (seeds resampled within each game) from rliable, {BOOTSTRAP_RESAMPLES:,} "
             f"resamples, RNG seed {BOOTSTRAP_SEED}. Games: {', '.join(games)}.",

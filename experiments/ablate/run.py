@@ -30,7 +30,7 @@ def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
     plan = plan_ablation(envs, variants, seeds, budget, out_dir, overrides,
                          eval_every, eval_episodes)
     out_dir = plan[0].out_dir
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     os.makedirs(out_dir, exist_ok=True)
     manifest = update_manifest(out_dir, plan, parse_overrides(overrides), command)

@@ -1,5 +1,5 @@
 """Statistics of an ablation: area under the curve, and the IQM across games with
-rliable's stratified-bootstrap CI (the per-seed bootstrap is purejaxdqn.stats')."""
+rliable's stratified-bootstrap CI (the per-seed bootstrap is purejaxdqn.tools.stats')."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from experiments.ablate.common import AblationError
-from purejaxdqn.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE
+from purejaxdqn.tools.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE
 
 RLIABLE_HINT = 'pip install rliable "pandas<3"'
 

@@ -15,15 +15,11 @@ the faster one for the small networks these envs use (benchmarks/results/engines
 from __future__ import annotations
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.envs import resolve_env_id
-from purejaxdqn.jax_envs import gymnax_name
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.envpool import resolve_env_id
+from purejaxdqn.envs.jax_envs import has_jax_env
 
 ENGINES = ("auto", "host", "fused")
-
-
-def has_jax_env(config: Config) -> bool:
-    return gymnax_name(config.env_id) is not None
 
 
 def has_envpool_env(config: Config) -> bool:

@@ -30,12 +30,11 @@ import numpy as np
 
 from purejaxdqn.agent import AgentState, make_agent, make_due_mask
 from purejaxdqn.config import Config
-from purejaxdqn.engines import has_jax_env
 from purejaxdqn.engines.base import Advanced
-from purejaxdqn.envs import EnvStep, env_seed
-from purejaxdqn.envpool_xla import XlaAtari
+from purejaxdqn.envs.envpool import EnvStep, env_seed
+from purejaxdqn.envs.envpool_xla import XlaAtari
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
-from purejaxdqn.jax_envs import env_key, make_jax_env
+from purejaxdqn.envs.jax_envs import env_key, has_jax_env, make_jax_env
 
 MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
 

@@ -20,9 +20,9 @@ import numpy as np
 from purejaxdqn.agent import AgentState, make_agent, step_input
 from purejaxdqn.config import Config
 from purejaxdqn.engines.base import Advanced
-from purejaxdqn.envs import EnvGroup, env_seed
+from purejaxdqn.envs.envpool import EnvGroup, env_seed
 from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
-from purejaxdqn.jax_envs import JaxEnvGroup, per_seed
+from purejaxdqn.envs.jax_envs import JaxEnvGroup, per_seed
 
 
 class HostCarry(NamedTuple):

@@ -23,8 +23,8 @@ from purejaxdqn import __version__
 from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
                                get_preset)
 from purejaxdqn.settings import help_of
-from purejaxdqn.fieldparse import field_kind, parse_field
-from purejaxdqn.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
+from purejaxdqn.tools.fieldparse import field_kind, parse_field
+from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
                                   check_resume_flags, check_writable, clear_run_dir, flag,
                                   run_dir_problem)
 
@@ -151,7 +151,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
     """Resolve and check everything; raise ConfigError before anything is written."""
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     if args.exact_resume and not args.resume:
         raise ConfigError("--exact-resume applies only with --resume RUN_DIR")
@@ -168,8 +168,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
             raise ConfigError(f"--resume: {problem}")
         if not os.path.exists(config_path):
             raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
-        from purejaxdqn import checkpoint
-
+        from purejaxdqn.run import checkpoint
         if not checkpoint.exists(run_dir):
             raise ConfigError(f"{run_dir} has no checkpoint to resume from")
         with open(config_path) as f:
@@ -195,12 +194,12 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         resume = False
     config.validate()
     if config.wandb_project:  # the optional extra: missing, say so before any work
-        from purejaxdqn.wandb_log import require_wandb
+        from purejaxdqn.run.wandb_log import require_wandb
 
         require_wandb()
     kind = resolve_env_id(config.env_id)[0]
     from purejaxdqn.engines import resolve_engine, slower_engine_warning
-    from purejaxdqn.players import PLAYERS
+    from purejaxdqn.envs.players import PLAYERS
 
     resolve_engine(config)  # an env with no such engine: one line naming those it has
     warning = slower_engine_warning(config)
@@ -257,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "train":
         parser.print_help()
         return 2
-    from purejaxdqn.checkpoint import CheckpointError
+    from purejaxdqn.run.checkpoint import CheckpointError
 
     try:
         config, run_dir, resume = _prepare_train(args)
@@ -265,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
 
-    from purejaxdqn.train import train
+    from purejaxdqn.run.train import train
 
     if args.overwrite:
         clear_run_dir(run_dir)
@@ -289,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from purejaxdqn.watch import WatchError, check_run, check_video_path, watch
+    from purejaxdqn.run.watch import WatchError, check_run, check_video_path, watch
 
     try:
         if args.episodes < 1:
@@ -303,7 +302,7 @@ def _watch(args: argparse.Namespace) -> int:
     except WatchError as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
-    from purejaxdqn.checkpoint import CheckpointError
+    from purejaxdqn.run.checkpoint import CheckpointError
 
     def report(episode: int, score: float, length: int) -> None:
         print(f"game {episode + 1}: score {score:g}, {length} steps", flush=True)
@@ -323,7 +322,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from purejaxdqn.plot import FORMATS, PlotError, check_runs, plot_runs
+    from purejaxdqn.tools.plot import FORMATS, PlotError, check_runs, plot_runs
 
     out = args.out or os.path.join(args.run_dirs[0], "curves.png")
     try:

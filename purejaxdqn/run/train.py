@@ -21,15 +21,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn import checkpoint
+from purejaxdqn.run import checkpoint
 from purejaxdqn.agent import seed_sharding
 from purejaxdqn.config import Config
 from purejaxdqn.engines import exact_by_default, make_engine
-from purejaxdqn.envs import env_seed
+from purejaxdqn.envs.envpool import env_seed
 from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.parts import build_exploration
-from purejaxdqn.progress import Progress
-from purejaxdqn.runlog import RunLog, truncate_logs, write_atomic
+from purejaxdqn.run.progress import Progress
+from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
@@ -82,7 +82,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     steps (default: watch.record_video, one evaluation game into RUN_DIR/videos/).
     """
     if record_video is None and config.record_video_every:
-        from purejaxdqn.watch import record_video
+        from purejaxdqn.run.watch import record_video
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
     # exact: the same games go on (the fused engine always can: its env state is saved)
@@ -98,7 +98,11 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume,
                                          progress)
 
-    log = RunLog(run_dir, append=resume, config=config)
+    log = RunLog(run_dir, append=resume)
+    if config.wandb_project:  # the TensorBoard scalars and the config to W&B as well
+        from purejaxdqn.run.wandb_log import WandbRun  # wandb is an optional extra
+
+        log.mirror_to(WandbRun(run_dir, config, resume=resume))
     write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
     steps = int(carry.agent.learner.steps[0])  # agent steps per seed; all seeds move together
     metrics = None

@@ -33,7 +33,7 @@ def flag(name: str) -> str:
 def check_resume_flags(saved: Config, overrides: dict[str, Any]) -> dict[str, Any]:
     """Refuse the first override that changes the saved experiment; return the
     allowed ones. Repeating the saved value is accepted."""
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     for name, value in overrides.items():
         old = getattr(saved, name)
@@ -63,8 +63,7 @@ def check_writable(run_dir: str) -> None:
 def check_new_run_dir(run_dir: str, overwrite: bool) -> None:
     """A new run may not mix into an earlier one's files unless asked to clear them."""
     check_writable(run_dir)
-    from purejaxdqn import checkpoint
-
+    from purejaxdqn.run import checkpoint
     if overwrite:
         return
     if checkpoint.exists(run_dir):
@@ -89,7 +88,7 @@ def replay_bytes(config: Config) -> int:
     """Bytes of every seed's replay, from jax.eval_shape (nothing is allocated)."""
     import jax
 
-    from purejaxdqn.envs import frame_layout
+    from purejaxdqn.envs.envpool import frame_layout
     from purejaxdqn.parts import build_sampling
     from purejaxdqn.replay import ReplayParams, state_bytes
 

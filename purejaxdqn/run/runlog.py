@@ -1,5 +1,6 @@
 """Run-directory logging: CSV/JSONL always, TensorBoard when tensorboardX is there,
-Weights & Biases when the config names a `wandb_project` (wandb_log.py).
+and any mirror given to `mirror_to` (the training loop gives it wandb_log.WandbRun when
+the config names a `wandb_project`).
 
 Files in the run directory:
   episodes.csv   one row per finished training game: seed, step, raw score, length
@@ -26,10 +27,7 @@ import os
 import shutil
 import struct
 import time
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from purejaxdqn.config import Config
+from typing import Any
 
 
 EPISODES, METRICS, EVALS, TENSORBOARD = "episodes.csv", "metrics.jsonl", "eval.jsonl", "tb"
@@ -38,11 +36,9 @@ WANDB_DIR, WANDB_STATE = "wandb", "wandb.json"
 
 class RunLog:
     """`append=False` starts every log afresh (a new run); True continues them (a
-    resume, after `truncate_logs`). A `config` with a `wandb_project` mirrors the
-    TensorBoard scalars to W&B (and gives W&B the config)."""
+    resume, after `truncate_logs`)."""
 
-    def __init__(self, run_dir: str, tensorboard: bool = True, append: bool = False,
-                 config: Config | None = None):
+    def __init__(self, run_dir: str, tensorboard: bool = True, append: bool = False):
         self.run_dir = run_dir
         os.makedirs(run_dir, exist_ok=True)
         episodes_path = os.path.join(run_dir, EPISODES)
@@ -61,11 +57,12 @@ class RunLog:
                 os.remove(os.path.join(run_dir, WANDB_STATE))
         self._tensorboard = tensorboard
         self._tb = self._open_tb()
-        self._wandb = None
-        if config is not None and config.wandb_project:
-            from purejaxdqn.wandb_log import WandbRun  # wandb is an optional extra
+        self._mirror = None
 
-            self._wandb = WandbRun(run_dir, config, resume=append)
+    def mirror_to(self, mirror: Any) -> None:
+        """Also send every scalar to `mirror.log(step, scalars)`; `mirror.close()` at the end.
+        Given after construction: a new run's log first clears an earlier run's files."""
+        self._mirror = mirror
 
     def _open_tb(self):
         if not self._tensorboard:
@@ -103,8 +100,8 @@ class RunLog:
         if self._tb:
             for tag, value in scalars.items():
                 self._tb.add_scalar(tag, value, step)
-        if self._wandb is not None:
-            self._wandb.log(step, scalars)
+        if self._mirror is not None:
+            self._mirror.log(step, scalars)
 
     def flush(self) -> None:
         """Everything logged so far is on disk when this returns."""
@@ -123,9 +120,9 @@ class RunLog:
         if self._tb:
             self._tb.close()
             self._tb = None
-        if self._wandb is not None:
-            self._wandb.close()
-            self._wandb = None
+        if self._mirror is not None:
+            self._mirror.close()
+            self._mirror = None
 
 
 def truncate_logs(run_dir: str, step: int) -> int:

@@ -23,9 +23,9 @@ import warnings
 import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
-from purejaxdqn.observations import make_obs_transform
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
+from purejaxdqn.envs.observations import make_obs_transform
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
@@ -58,7 +58,7 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     Accepts "Breakout", "breakout", "Breakout-v5", "Breakout-ram", "CartPole-v1", ...
     and the JAX-only MinAtar games ("Breakout-MinAtar": kind "minatar", see jax_envs.py).
     """
-    from purejaxdqn.jax_envs import GYMNAX_ENVS, gymnax_name
+    from purejaxdqn.envs.jax_envs import GYMNAX_ENVS, gymnax_name
 
     jax_name = gymnax_name(env_id)
     if jax_name is not None and not KINDS[GYMNAX_ENVS[jax_name][1]].envpool:
@@ -132,7 +132,7 @@ def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
 
     kind, envpool_id, _ = resolve_env_id(config.env_id)
     if not KINDS[kind].envpool:
-        from purejaxdqn.jax_envs import make_jax_env
+        from purejaxdqn.envs.jax_envs import make_jax_env
 
         spec = make_jax_env(config, 1, 1).spec
         return spec.frame_shape, spec.obs_dtype, spec.frame_stack

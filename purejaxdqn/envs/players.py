@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.observations import make_obs_transform
+from purejaxdqn.envs.observations import make_obs_transform
 
 ATARI_SCALE = 2  # each native Atari pixel drawn as a 2x2 block, so the panel's text is legible
 
@@ -239,7 +239,7 @@ class MinAtarPlayer:
     colour (a later channel over an earlier one), MINATAR_CELL pixels per cell."""
 
     def __init__(self, config: Config, seed: int):
-        from purejaxdqn.jax_envs import env_key, make_jax_env
+        from purejaxdqn.envs.jax_envs import env_key, make_jax_env
 
         env = make_jax_env(config, 1, config.eval_max_episode_steps)
         self._reset, self._step = jax.jit(env.reset), jax.jit(env.step)
@@ -290,13 +290,13 @@ PLAYERS: dict[str, Callable[[Config, int], Player]] = {
 
 
 def _game(config: Config) -> str:
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     return resolve_env_id(config.env_id)[2]
 
 
 def make_player(config: Config, seed: int) -> Player:
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     kind = resolve_env_id(config.env_id)[0]
     if kind not in PLAYERS:

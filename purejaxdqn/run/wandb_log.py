@@ -37,7 +37,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.runlog import WANDB_DIR, WANDB_STATE, write_atomic
+from purejaxdqn.run.runlog import WANDB_DIR, WANDB_STATE, write_atomic
 
 STEP = "agent_step"
 DEFAULT_HOST = "https://api.wandb.ai"  # W&B's cloud; WANDB_BASE_URL names another server

@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.env_step import EnvSpec, EnvStep, Tally, count, make_step
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, make_step
 
 # our name -> (gymnax id, env kind); kind "minatar": a (C, 10, 10) 0/1 image
 GYMNAX_ENVS = {
@@ -68,6 +68,11 @@ def gymnax_name(env_id: str) -> str | None:
         if name.lower() == key:
             return name
     return None
+
+
+def has_jax_env(config: Config) -> bool:
+    """The env has a JAX implementation here (the fused engine can run it)."""
+    return gymnax_name(config.env_id) is not None
 
 
 def check_gymnax_env(env_id: str) -> str:

@@ -20,13 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn import checkpoint
+from purejaxdqn.run import checkpoint
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.env_kinds import KINDS
-from purejaxdqn.exploration import epsilon_greedy
-from purejaxdqn.players import PLAYERS, Player, area_resize, make_player
-from purejaxdqn.preflight import run_dir_problem
-from purejaxdqn.render import VIDEO_EXTENSIONS, QPanel, compose, open_video
+from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.components.exploration import epsilon_greedy
+from purejaxdqn.envs.players import PLAYERS, Player, area_resize, make_player
+from purejaxdqn.run.preflight import run_dir_problem
+from purejaxdqn.run.render import VIDEO_EXTENSIONS, QPanel, compose, open_video
 
 
 class WatchError(ValueError):
@@ -45,11 +45,11 @@ class Policy(NamedTuple):
 def _network_and_spec(config: Config):
     """The run's network and the spec of what it sees (the evaluation env's: after any
     crop; MinAtar's JAX env, which envpool does not have)."""
-    from purejaxdqn.envs import make_eval_env, resolve_env_id
+    from purejaxdqn.envs.envpool import make_eval_env, resolve_env_id
     from purejaxdqn.parts import build_network
 
     if not KINDS[resolve_env_id(config.env_id)[0]].envpool:
-        from purejaxdqn.jax_envs import make_jax_env
+        from purejaxdqn.envs.jax_envs import make_jax_env
 
         spec = make_jax_env(config, 1, config.eval_max_episode_steps).spec
     else:
@@ -124,7 +124,7 @@ def check_run(run_dir: str, seed_index: int = 0, step: int | None = None) -> Wat
     if step is not None and step != saved:
         raise WatchError(f"no checkpoint at step {step} in {run_dir}: the run keeps its "
                          f"latest checkpoint only, at step {saved}")
-    from purejaxdqn.envs import resolve_env_id
+    from purejaxdqn.envs.envpool import resolve_env_id
 
     try:
         kind = resolve_env_id(config.env_id)[0]

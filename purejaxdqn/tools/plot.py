@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from purejaxdqn.preflight import run_dir_problem
-from purejaxdqn.runlog import read_jsonl
-from purejaxdqn.stats import CONFIDENCE, bootstrap_ci
+from purejaxdqn.run.preflight import run_dir_problem
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.tools.stats import CONFIDENCE, bootstrap_ci
 
 RUNNING_WINDOW = 100  # games, as the training log's recent_score
 GRID_POINTS = 200  # steps at which per-seed running averages are compared

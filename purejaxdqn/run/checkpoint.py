@@ -34,8 +34,7 @@ import flax.serialization
 import jax
 import numpy as np
 
-from purejaxdqn import arrayfile
-
+from purejaxdqn.run import arrayfile
 CHECKPOINT = "checkpoint"
 FORMAT = 2
 

@@ -24,17 +24,16 @@ import argparse
 import csv
 import dataclasses
 import glob
-import json
 import math
 import os
 import sys
-import time
 from typing import Sequence
 
 import numpy as np
 
-from experiments.ablate.common import AblationError, read_json, split_list
-from experiments.ablate.plan import canonical_env, run_action
+from experiments.common import AblationError, Interrupted, read_json, split_list
+from experiments.runner import decide, train_session, wall_s
+from experiments.ablate.plan import canonical_env
 from experiments.ablate.statistics import iqm_with_ci
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
@@ -76,42 +75,30 @@ def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT
               total_steps: int | None = None, overrides: dict | None = None,
               progress: bool = True, published_dir: str | None = None) -> int:
     """Train/resume every game x seed in order, rebuild the report; 0, or 130 if stopped."""
-    from purejaxdqn.run.train import train
-
     plan = []
     games = [_atari_game(g) for g in games]
     for game in games:  # check every run dir before training anything
         for seed in seeds:
             config = game_config(game, seed, total_steps).replace(**(overrides or {})).validate()
             path = run_dir(out_dir, game, seed)
-            plan.append((game, seed, config, path, run_action(path, config)))
+            plan.append((game, seed, config, path, decide(path, config)))
     for i, (game, seed, config, path, action) in enumerate(plan, 1):
         head = f"[{i}/{len(plan)}] {game} seed {seed}"
         if action == "reuse":
             print(f"{head}: finished, reused ({path})", flush=True)
             continue
         print(f"{head}: {'resuming' if action == 'resume' else 'training'} -> {path}", flush=True)
-        os.makedirs(path, exist_ok=True)
-        start = time.perf_counter()
-        summary = train(config, path, resume=action == "resume", progress=progress)
-        wall = time.perf_counter() - start
-        _log_wall(path, summary["steps"], wall)
+        try:
+            summary, wall = train_session(config, path, action, label=head, progress=progress)
+        except Interrupted as stopped:
+            summarize(out_dir, published_dir)
+            print(stopped, flush=True)
+            return stopped.exit_code
         summarize(out_dir, published_dir)
-        if summary["stopped_by"]:
-            print(f"{head}: stopped by {summary['stopped_by']} at {summary['steps']:,} steps "
-                  "(checkpoint saved); run the same command to resume", flush=True)
-            return 130
         final = summary["final_eval"]["score_mean"][0]
         print(f"{head}: done in {wall:.0f} s this session, final eval {final:.1f}", flush=True)
     summarize(out_dir, published_dir)
     return 0
-
-
-def _log_wall(path: str, steps: int, wall: float) -> None:
-    """wall.jsonl: one row per session of a run, so the total wall time survives resumes."""
-    with open(os.path.join(path, "wall.jsonl"), "a") as f:
-        f.write(json.dumps({"steps": steps, "wall_s": round(wall, 1),
-                            "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
 
 
 # --- report ---------------------------------------------------------------------
@@ -173,7 +160,7 @@ def collect(out_dir: str) -> list[Run]:
         steps = max([int(summary.get("steps", 0))] + [int(r["step"]) for r in logged[-1:]]
                     + [int(step) for step in episodes[-1:, 0]])  # none before a game ends
         saved = read_json(os.path.join(path, "checkpoint", "host.json")) or {}
-        wall = sum(r["wall_s"] for r in read_jsonl(os.path.join(path, "wall.jsonl")))
+        wall = wall_s(path) or 0.0
         runs.append(Run(config.env_id, config.seed, path, steps, config.total_steps, finished,
                         evals[-1] if finished else None, episodes, wall,
                         saved.get("steps"), summary.get("learning_steps_per_s")))
@@ -348,9 +335,9 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
 
 
 def table_row(game: str) -> dict:
-    from purejaxdqn.envs.scores import _key, table
+    from purejaxdqn.envs.scores import game_key, table
 
-    return table().get(_key(game), {})
+    return table().get(game_key(game), {})
 
 
 def plot_curves(runs: list[Run]):

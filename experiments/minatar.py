@@ -27,13 +27,13 @@ import sys
 
 import numpy as np
 
-from experiments.ablate.common import split_list
-from purejaxdqn.run import checkpoint
+from experiments.common import AblationError, Interrupted, split_list
+from experiments.runner import decide, train_session
+from purejaxdqn.config import PRESETS, Config, ConfigError
+from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
-from purejaxdqn.config import PRESETS, Config, ConfigError
 from purejaxdqn.tools.fieldparse import parse_int
-from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
 from purejaxdqn.tools.plot import PlotError, load_run, plot_runs
 from purejaxdqn.tools.stats import bootstrap_ci
 
@@ -46,18 +46,6 @@ LAST_GAMES = 100
 def game_config(game: str, seeds: tuple[int, ...], steps: int) -> Config:
     return PRESETS["minatar"].replace(env_id=f"{game}-MinAtar", seeds=seeds,
                                       total_steps=steps).validate()
-
-
-def run_game(config: Config, run_dir: str) -> dict:
-    from purejaxdqn.run.train import train
-
-    summary_path = os.path.join(run_dir, "summary.json")
-    if os.path.exists(summary_path):
-        with open(summary_path) as f:
-            summary = json.load(f)
-        if summary["steps"] >= config.total_steps and not summary["stopped_by"]:
-            return summary
-    return train(config, run_dir, resume=checkpoint.exists(run_dir), progress=False)
 
 
 def random_score(config: Config, episodes: int = 100) -> dict:
@@ -149,20 +137,26 @@ def main(argv=None) -> int:
                               f"choose from {', '.join(GAMES)}")
         seeds = tuple(parse_int(s, "seed") for s in split_list(args.seeds))
         configs = {g: game_config(g, seeds, parse_int(args.steps, "--steps")) for g in games}
-    except ConfigError as error:
+        # every run dir checked before any training; a larger --steps extends a finished run
+        plan = [] if args.report_only else [
+            (game, config, path, decide(path, config, extend=True))
+            for game, config in configs.items()
+            for path in [os.path.join(args.out, "runs", game)]]
+    except (ConfigError, AblationError) as error:
         print(f"experiments.minatar: error: {error}", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
-    if not args.report_only:
-        for game, config in configs.items():
-            try:
-                summary = run_game(config, os.path.join(args.out, "runs", game))
-            except CheckpointError as error:
-                print(f"experiments.minatar: error: {error}", file=sys.stderr)
-                return 2
-            if summary["stopped_by"]:
-                print(f"{game}: stopped by {summary['stopped_by']}; re-run to resume")
-                return 130
+    for game, config, path, action in plan:
+        if action == "reuse":
+            continue
+        try:
+            train_session(config, path, action, label=game, progress=False)
+        except CheckpointError as error:
+            print(f"experiments.minatar: error: {error}", file=sys.stderr)
+            return 2
+        except Interrupted as stopped:
+            print(stopped)
+            return stopped.exit_code
     print(report(args.out))
     return 0
 

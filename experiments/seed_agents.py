@@ -37,7 +37,6 @@ import dataclasses
 import json
 import os
 import sys
-import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -45,13 +44,14 @@ import numpy as np
 if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from experiments.ablate.common import (AblationError, Interrupted, read_json, split_list,
-                                       write_json)
-from experiments.ablate.plan import parse_overrides, run_action
+from experiments.ablate.plan import parse_overrides
+from experiments.common import AblationError, Interrupted, read_json, split_list, write_json
+from experiments.runner import decide, train_session, wall_s
+from purejaxdqn.config import Config, ConfigError, get_preset
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
-from purejaxdqn.config import Config, ConfigError, get_preset
 from purejaxdqn.tools.fieldparse import parse_int
+from purejaxdqn.tools.plot import running_mean  # the notes' 100-game average, as plots draw it
 from purejaxdqn.tools.stats import bootstrap_ci
 
 WINDOW = 100  # the notes' running average, and LunarLander's solve window
@@ -74,15 +74,6 @@ AGENTS: dict[str, SeedAgent] = {
 
 
 # --- statistics over episode logs (pure) ----------------------------------------
-def running_mean(scores: Sequence[float], window: int = WINDOW) -> np.ndarray:
-    """Mean of the last min(i + 1, window) scores at each episode i (the notes' deque)."""
-    x = np.asarray(scores, dtype=np.float64)
-    csum = np.concatenate([[0.0], np.cumsum(x)])
-    i = np.arange(1, x.size + 1)
-    start = np.maximum(i - window, 0)
-    return (csum[i] - csum[start]) / (i - start)
-
-
 def episodes_to_solve(scores: Sequence[float], threshold: float,
                       window: int = WINDOW) -> int | None:
     """1-based index of the first episode whose last-`window` mean (a full window) is
@@ -140,26 +131,16 @@ def run_agent(name: str, seeds: Sequence[int], out_dir: str, total_steps: int | 
     """Train (or resume, or reuse) the agent's run, then summarize; return results.md's path."""
     config = agent_config(name, seeds, total_steps, overrides)
     run_dir = os.path.join(out_dir, "runs", name)
-    action = _extend_or(run_dir, config)
-    from purejaxdqn.run.train import train
-
+    action = decide(run_dir, config, extend=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     if action != "reuse":
         say(f"{name}: {'training' if action == 'train' else action + 'ing'} seeds "
             f"{','.join(map(str, config.all_seeds))} for {config.total_steps:,} steps -> {run_dir}")
-        start = time.perf_counter()
-        summary = train(config, run_dir, resume=action in ("resume", "extend"),
-                        progress=not quiet)
-        wall = time.perf_counter() - start
-        walls = read_json(os.path.join(out_dir, "wall_time.json")) or {"segments_s": []}
-        walls["segments_s"].append(round(wall, 1))
-        walls["total_s"] = round(sum(walls["segments_s"]), 1)
-        write_json(os.path.join(out_dir, "wall_time.json"), walls)
-        if summary["stopped_by"]:
+        try:
+            train_session(config, run_dir, action, label=name, progress=not quiet)
+        except Interrupted:
             summarize(name, out_dir)
-            raise Interrupted(f"{name} stopped by {summary['stopped_by']} at "
-                              f"{summary['steps']:,} steps (checkpoint saved); run the same "
-                              "command again to resume")
+            raise
     if random_episodes:
         say(f"{name}: {random_episodes} episodes of uniform-random play")
         measure_random(config, out_dir, random_episodes)
@@ -178,23 +159,6 @@ def measure_random(config: Config, out_dir: str, episodes: int) -> None:
         "sticky_action_prob": config.sticky_action_prob})
 
 
-def _extend_or(run_dir: str, config: Config) -> str:
-    """"extend" when run_dir holds a checkpointed run of this config with a smaller
-    total_steps (a larger --total-steps continues it), else ablate's rule: "train",
-    "resume" or "reuse" (an error for another config)."""
-    from purejaxdqn.run import checkpoint
-    existing = read_json(os.path.join(run_dir, "config.json"))
-    if existing is not None and checkpoint.exists(run_dir):
-        try:
-            old = Config.from_dict(existing)
-        except (ConfigError, TypeError):
-            old = None
-        if old is not None and old.total_steps < config.total_steps and \
-                old.replace(total_steps=config.total_steps) == config:
-            return "extend"
-    return run_action(run_dir, config)
-
-
 # --- summarizing --------------------------------------------------------------------
 def summarize(name: str, out_dir: str) -> str:
     """Write curves.png, results.md and results.json in out_dir from its run's logs."""
@@ -211,7 +175,6 @@ def summarize(name: str, out_dir: str) -> str:
     metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     evals = read_jsonl(os.path.join(run_dir, "eval.jsonl"))
     random = read_json(os.path.join(out_dir, "random_baseline.json"))
-    walls = read_json(os.path.join(out_dir, "wall_time.json"))
     per_seed = []
     for seed, ep in episodes.items():
         last = ep["score"][-WINDOW:]
@@ -233,7 +196,7 @@ def summarize(name: str, out_dir: str) -> str:
     result = {"agent": name, "preset": agent.preset, "note": agent.note,
               "solve_score": agent.solve_score, "seeds": per_seed, "random_baseline":
               None if random is None else {k: random[k] for k in ("episodes", "mean", "ci95")},
-              "wall_time_s": None if walls is None else walls["total_s"]}
+              "wall_time_s": wall_s(run_dir)}
     if random is not None:  # a fixed-episode window above the random CI, per seed
         for row in per_seed:
             row["above_random"] = row["last100_ci95"][0] > random["ci95"][1]
@@ -383,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Interrupted as error:
         print(f"seed_agents: {error}", file=sys.stderr)
-        return 130
+        return error.exit_code
     with open(path) as f:
         print(f.read(), end="")
     return 0

@@ -46,8 +46,9 @@ if __package__ in (None, ""):  # `python experiments/sweep.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from experiments import ablate
-from experiments.ablate.common import AblationError, read_json, split_list, write_json
-from experiments.ablate.plan import run_action
+from experiments.common import AblationError, Interrupted, read_json, split_list, write_json
+from experiments.runner import decide, train_session
+from purejaxdqn.run.progress import format_duration
 from purejaxdqn.config import Config, ConfigError
 
 RAY_HINT = 'pip install -e ".[sweep]"'
@@ -74,14 +75,12 @@ def run_one(config_json: str, key: str, out_dir: str, sweep_id: str,
     `worker_dir/<sweep id>/` and returns the run's small files. A run dir left
     by an attempt that died before its first checkpoint is moved to
     `failed/<key>/<time>` (kept, not deleted) and the run starts again."""
-    from purejaxdqn.run.train import train
-
     shared = _read_text(os.path.join(out_dir, SWEEP_ID)) == sweep_id
     root = out_dir if shared else os.path.join(worker_dir, sweep_id)
     run_dir = os.path.join(root, "runs", *key.split("/"))
     log_path = os.path.join(root, "logs", *key.split("/")) + ".log"
     config = Config.from_dict(json.loads(config_json))
-    action = run_action(run_dir, config, restart=True)
+    action = decide(run_dir, config, restart=True)
     if action == "restart":
         aside = os.path.join(root, "failed", *key.split("/"), time.strftime("%Y%m%d-%H%M%S"))
         os.makedirs(os.path.dirname(aside), exist_ok=True)
@@ -94,7 +93,10 @@ def run_one(config_json: str, key: str, out_dir: str, sweep_id: str,
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
         with open(log_path, "a") as log, contextlib.redirect_stdout(log), \
                 contextlib.redirect_stderr(log):
-            summary = train(config, run_dir, resume=action == "resume", progress=False)
+            try:
+                summary, _ = train_session(config, run_dir, action, label=key, progress=False)
+            except Interrupted as stopped:  # the driver reports it, from the summary
+                summary = stopped.summary
     result = {"key": key, "action": action, "summary": summary, "shared": shared,
               "wall_s": time.perf_counter() - start, "node": socket.gethostname()}
     if not shared:
@@ -144,12 +146,12 @@ class Progress:
         if not left:
             eta = "0s"
         elif finished_now:
-            eta = _duration(elapsed / finished_now * left)
+            eta = format_duration(elapsed / finished_now * left)
         else:
             eta = "after the first run"
         return (f"sweep: {self.done}/{self.total} done ({self.reused} reused), {self.running} "
                 f"running, {self.failed} failed, {left - self.running} queued; "
-                f"elapsed {_duration(elapsed)}, ETA {eta}")
+                f"elapsed {format_duration(elapsed)}, ETA {eta}")
 
     def show(self, every: float, force: bool = False) -> None:
         line = self.line()
@@ -159,14 +161,6 @@ class Progress:
                 now - self.last_time >= every:
             self.say(line)
             self.last_line, self.last_time = line, now
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else \
-        f"{secs}s"
 
 
 def _error_line(error: BaseException) -> str:
@@ -273,7 +267,7 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> None:
 
 def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cpus, gpus,
            max_retries, address, say, progress_every) -> dict:
-    from purejaxdqn.run.train import _StopFlag
+    from purejaxdqn.run.train import StopFlag
 
     options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
     if 0 < gpus < 1:  # several runs share a GPU: jax must not grab 75% of it each
@@ -297,7 +291,7 @@ def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cp
                                      "seeds": list(run.config.all_seeds), **entry}
         write_json(manifest_path, manifest)
 
-    with _StopFlag() as stop:
+    with StopFlag() as stop:
         while queue or running:
             if stop.raised and cancel_deadline is None:
                 say(f"sweep: {stop.raised}: asking {len(running)} running run(s) to "

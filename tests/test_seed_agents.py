@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from experiments import seed_agents
+from experiments.runner import decide
 from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
 from purejaxdqn.envs.envpool import EnvStep, EnvSpec, VecEnv
@@ -283,10 +284,10 @@ def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
     (run_dir / "config.json").write_text(config.to_json())
     (run_dir / "summary.json").write_text(json.dumps({"stopped_by": None}))
     bigger = config.replace(total_steps=config.total_steps + 1)
-    assert seed_agents._extend_or(str(run_dir), bigger) == "extend"
-    assert seed_agents._extend_or(str(run_dir), config) == "reuse"
+    assert decide(str(run_dir), bigger, extend=True) == "extend"
+    assert decide(str(run_dir), config, extend=True) == "reuse"
     with pytest.raises(seed_agents.AblationError):  # another change is refused
-        seed_agents._extend_or(str(run_dir), bigger.replace(gamma=0.9))
+        decide(str(run_dir), bigger.replace(gamma=0.9), extend=True)
 
 
 def test_cropped_preset_replay_is_sized_after_the_crop_and_fits_24_gb():

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from experiments import ablate, sweep
+from experiments.runner import decide
 from purejaxdqn.config import CARTPOLE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,7 +106,7 @@ def test_task_without_shared_filesystem_returns_the_run_files(tmp_path):
     assert (run_dir / "eval.jsonl").read_bytes() == (
         worker / "worker-sees-other-id" / "runs" / "CartPole-v1" / "nature" /
         "eval.jsonl").read_bytes()
-    assert ablate.run_action(str(run_dir), run.config) == "reuse"
+    assert decide(str(run_dir), run.config) == "reuse"
 
 
 # --- on local Ray: killed midway, re-launched, one run failing ------------------

@@ -26,10 +26,10 @@ written), `run` (train the plan, ablation.json, resume), `statistics` (AUC, IQM 
 rliable), `report` (collect the run dirs; CSV, Markdown, plot), `cli` (parser, main).
 """
 
-from experiments.ablate.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME,
-                                       AblationError, Interrupted)
+from experiments.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME, AblationError,
+                                Interrupted)
 from experiments.ablate.plan import (DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, PlannedRun,
-                                     default_out_dir, parse_overrides, plan_ablation, run_action,
+                                     default_out_dir, parse_overrides, plan_ablation,
                                      run_dir_for, variant_config)
 from experiments.ablate.report import (CSV_COLUMNS, RunResult, collect, plot_curves,
                                        render_markdown, summarize)

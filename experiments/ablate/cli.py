@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from experiments.ablate.common import AblationError, Interrupted, split_list
+from experiments.common import AblationError, Interrupted, split_list
 from experiments.ablate.plan import DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, default_out_dir
 from experiments.ablate.report import summarize
 from experiments.ablate.run import run_ablation

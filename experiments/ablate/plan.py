@@ -11,12 +11,11 @@ import os
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
-from experiments.ablate.common import AblationError, read_json, split_list
 from experiments.ablate.statistics import load_rliable
+from experiments.common import AblationError, split_list
+from experiments.runner import decide
 from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
-from purejaxdqn.config import fields_by_name
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
-from purejaxdqn.run.preflight import RESUME_MAY_CHANGE
 
 DEFAULT_ENVS = ("CartPole-v1",)
 DEFAULT_VARIANTS = ("nature", "double", "dueling", "prioritized")
@@ -24,9 +23,6 @@ DEFAULT_SEEDS = (0, 1, 2)
 # Fields the runner sets itself: --set may not touch them.
 CONTROLLED = {"env_id": "--env", "total_steps": "--budget", "seeds": "--seeds",
               "seed": "--seeds"}
-# What may differ from a run on disk: what a resume may change (when a run saves, where
-# it logs) and whether its checkpoints hold the replay; none changes what it learns.
-_SAVING = (*RESUME_MAY_CHANGE, "checkpoint_replay")
 
 
 def parse_overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> dict[str, Any]:
@@ -202,7 +198,7 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
                     raise AblationError(f"{variant} on {env}: {error}") from None
                 run_dir = run_dir_for(out_dir, env, variant, group)
                 plan.append(PlannedRun(env, variant, config, run_dir,
-                                       run_action(run_dir, config, restart), out_dir))
+                                       decide(run_dir, config, restart=restart), out_dir))
     if _iqm_games([(env, game) for env, _, game in resolved]):
         load_rliable()  # several envs with Atari among them: fail now, not after training
     return plan
@@ -222,31 +218,3 @@ def _iqm_games(env_games: Sequence[tuple[str, str | None]]) -> list[str]:
     if len({env for env, _ in env_games}) < 2:
         return []
     return [env for env, game in env_games if has_human_score(game)]
-
-
-def run_action(run_dir: str, config: Config, restart: bool = False) -> str:
-    if not os.path.isdir(run_dir) or not os.listdir(run_dir):
-        return "train"
-    hint = "delete it or choose another --out"
-    try:
-        with open(os.path.join(run_dir, "config.json")) as f:
-            existing = Config.from_dict(json.load(f))
-    except (OSError, ValueError, TypeError):
-        raise AblationError(f"{run_dir} is not empty and has no readable config.json; "
-                            f"{hint}") from None
-    config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
-    if existing != config:
-        field = next(name for name in fields_by_name()
-                     if getattr(existing, name) != getattr(config, name))
-        raise AblationError(f"{run_dir} holds a run with another config ({field} "
-                            f"{getattr(existing, field)!r}, now {getattr(config, field)!r}); "
-                            f"{hint}")
-    summary = read_json(os.path.join(run_dir, "summary.json"))
-    if summary is not None and summary.get("stopped_by") is None:
-        return "reuse"
-    from purejaxdqn.run import checkpoint
-    if checkpoint.exists(run_dir):
-        return "resume"
-    if restart:
-        return "restart"
-    raise AblationError(f"{run_dir} holds an unfinished run without a checkpoint; {hint}")

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from experiments.ablate.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME,
+from experiments.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME,
                                        AblationError, read_json)
 from experiments.ablate.plan import canonical_env, has_human_score
 from experiments.ablate.statistics import curve_auc, iqm_with_ci

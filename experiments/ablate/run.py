@@ -3,17 +3,14 @@ manifest ablation.json, resume of interrupted runs; then the report."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import time
 from typing import Any, Sequence
 
-from experiments.ablate.common import (MANIFEST_NAME, TABLE_NAME, Interrupted, read_json,
-                                       write_json)
 from experiments.ablate.plan import (DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, PlannedRun,
                                      parse_overrides, plan_ablation)
 from experiments.ablate.report import summarize
+from experiments.common import MANIFEST_NAME, TABLE_NAME, Interrupted, read_json, write_json
+from experiments.runner import train_session, wall_s
 
 
 def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
@@ -30,8 +27,6 @@ def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
     plan = plan_ablation(envs, variants, seeds, budget, out_dir, overrides,
                          eval_every, eval_episodes)
     out_dir = plan[0].out_dir
-    from purejaxdqn.run.train import train
-
     os.makedirs(out_dir, exist_ok=True)
     manifest = update_manifest(out_dir, plan, parse_overrides(overrides), command)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -43,27 +38,27 @@ def run_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
             continue
         say(f"{head}: {'resuming' if run.action == 'resume' else 'training'} seeds "
             f"{seeds_text} for {run.config.total_steps:,} steps -> {run.run_dir}")
-        start = time.perf_counter()
-        quiet_stdout = contextlib.redirect_stdout(io.StringIO()) if quiet else \
-            contextlib.nullcontext()
-        with quiet_stdout:
-            summary = train(run.config, run.run_dir, resume=run.action == "resume",
-                            progress=not quiet)
-        wall = time.perf_counter() - start
-        manifest["runs"][f"{run.env}/{run.variant}"] = {
-            "run_dir": run.run_dir, "seeds": list(run.config.all_seeds),
-            "steps": summary["steps"], "wall_s": round(wall, 1),
-            "stopped_by": summary["stopped_by"]}
-        write_json(os.path.join(out_dir, MANIFEST_NAME), manifest)
-        if summary["stopped_by"]:
-            raise Interrupted(f"{run.env} / {run.variant} stopped by {summary['stopped_by']} at "
-                              f"{summary['steps']:,} steps (checkpoint saved); run the same "
-                              "command again to resume", summary["stopped_by"])
+        key = f"{run.env}/{run.variant}"
+        try:
+            summary, wall = train_session(run.config, run.run_dir, run.action,
+                                          label=f"{run.env} / {run.variant}", quiet=quiet)
+        except Interrupted as stopped:
+            _record(manifest, key, run, out_dir, stopped.summary)
+            raise
+        _record(manifest, key, run, out_dir, summary)
         finals = summary["final_eval"]["score_mean"] if summary["final_eval"] else []
         say(f"{head}: done in {wall:.0f} s, final eval score "
             f"{', '.join(f'{m:.1f}' for m in finals)} (seeds {seeds_text})")
     summarize(out_dir)
     return os.path.join(out_dir, TABLE_NAME)
+
+
+def _record(manifest: dict, key: str, run: PlannedRun, out_dir: str, summary: dict) -> None:
+    """The run's entry in ablation.json; its wall time is the sum of RUN_DIR/wall.jsonl."""
+    manifest["runs"][key] = {"run_dir": run.run_dir, "seeds": list(run.config.all_seeds),
+                             "steps": summary["steps"], "wall_s": wall_s(run.run_dir),
+                             "stopped_by": summary["stopped_by"]}
+    write_json(os.path.join(out_dir, MANIFEST_NAME), manifest)
 
 
 def update_manifest(out_dir: str, plan: list[PlannedRun], overrides: dict,

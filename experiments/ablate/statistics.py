@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from experiments.ablate.common import AblationError
+from experiments.common import AblationError
 from purejaxdqn.tools.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE
 
 RLIABLE_HINT = 'pip install rliable "pandas<3"'

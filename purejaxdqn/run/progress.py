@@ -29,7 +29,8 @@ def eta_seconds(phase: str, steps: int, total: int, learning_starts: int,
     return max(end - steps, 0) / steps_per_s
 
 
-def _duration(seconds: float | None) -> str:
+def format_duration(seconds: float | None) -> str:
+    """h:mm:ss, or m:ss under an hour; "?" for None."""
     if seconds is None:
         return "?"
     seconds = int(round(seconds))
@@ -89,7 +90,7 @@ class Progress:
         eta = eta_seconds(self._phase, self.steps, self.total, self.learning_starts, rate)
         what = "warm-up ends in" if self._phase == "warm-up" else "ETA"
         timing = ("measuring speed" if rate is None else
-                  f"{rate:,.0f} steps/s | {what} {_duration(eta)}")
+                  f"{rate:,.0f} steps/s | {what} {format_duration(eta)}")
         text = (f"{self._phase} {self.steps:,}/{self.total:,} steps "
                 f"({100 * self.steps / self.total:.1f}%) | {timing}")
         return text + (f" | {self.postfix}" if self.postfix else "")

@@ -34,7 +34,7 @@ from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
 
 
-class _StopFlag:
+class StopFlag:
     """SIGINT/SIGTERM set a flag; the loop checkpoints and returns at the next boundary."""
 
     def __init__(self):
@@ -116,7 +116,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     saved_at = time.monotonic()
 
     try:
-        with _StopFlag() as stop:
+        with StopFlag() as stop:
             while steps < stop_at and stop.raised is None:
                 carry, done = engine.advance(carry, _next_boundary(config, steps, stop_at),
                                              learning_starts, lambda: stop.raised is not None)

@@ -1,4 +1,4 @@
-"""What every part of the ablation runner shares: its errors, output file names,
+"""What the experiment scripts share: their errors, the ablation's output file names,
 JSON files written atomically, and comma lists."""
 
 from __future__ import annotations
@@ -12,15 +12,19 @@ CSV_NAME, TABLE_NAME, PLOT_NAME, MANIFEST_NAME = (
 
 
 class AblationError(ValueError):
-    """Bad input or an unusable output dir; the message is one line for the user."""
+    """Bad input or an unusable output dir, in any experiment script (the ablation runner
+    was the first); the message is one line for the user."""
 
 
 class Interrupted(RuntimeError):
     """A run was stopped by SIGINT/SIGTERM (checkpoint written); re-run to resume.
-    `exit_code`: 130 for SIGINT, 143 for SIGTERM, as `purejaxdqn train` exits."""
+    `exit_code`: 130 for SIGINT, 143 for SIGTERM, as `purejaxdqn train` exits;
+    `summary`: train()'s summary of the stopped session, where there is one."""
 
-    def __init__(self, message: str, signal_name: str | None = None):
+    def __init__(self, message: str, signal_name: str | None = None,
+                 summary: dict | None = None):
         super().__init__(message)
+        self.summary = summary
         from purejaxdqn.tools.cli import EXIT_CODES
 
         self.exit_code = EXIT_CODES.get(signal_name, 130)

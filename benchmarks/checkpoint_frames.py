@@ -27,6 +27,8 @@ import time
 import numpy as np
 
 from purejaxdqn.run import arrayfile
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:

@@ -31,16 +31,16 @@ from typing import Sequence
 
 import numpy as np
 
-from experiments.common import AblationError, Interrupted, read_json, split_list
-from experiments.runner import decide, train_session, wall_s
 from experiments.ablate.plan import canonical_env
 from experiments.ablate.statistics import iqm_with_ci
-from purejaxdqn.run.checkpoint import CheckpointError
-from purejaxdqn.tools.cli import OneLineParser
+from experiments.common import AblationError, Interrupted, read_json, split_list
+from experiments.runner import decide, train_session, wall_s
 from purejaxdqn.config import PRESETS, Config, ConfigError
-from purejaxdqn.tools.fieldparse import parse_int
-from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.envs.scores import human_normalized
+from purejaxdqn.run.checkpoint import CheckpointError
+from purejaxdqn.run.runlog import read_jsonl
+from purejaxdqn.tools.cli import OneLineParser
+from purejaxdqn.tools.fieldparse import parse_int
 from purejaxdqn.tools.stats import bootstrap_ci
 
 PRESET = "data-efficient"

@@ -53,8 +53,8 @@ def random_score(config: Config, episodes: int = 100) -> dict:
     import jax
 
     from purejaxdqn.agent import make_agent
-    from purejaxdqn.evaluation import evaluate_jax
     from purejaxdqn.envs.jax_envs import make_jax_env
+    from purejaxdqn.evaluation import evaluate_jax
 
     config = config.replace(eval_epsilon=1.0, seeds=(0,))
     spec = make_jax_env(config, 1, 1).spec

@@ -48,8 +48,8 @@ if __package__ in (None, ""):  # `python experiments/sweep.py` from a checkout
 from experiments import ablate
 from experiments.common import AblationError, Interrupted, read_json, split_list, write_json
 from experiments.runner import decide, train_session
-from purejaxdqn.run.progress import format_duration
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.run.progress import format_duration
 
 RAY_HINT = 'pip install -e ".[sweep]"'
 SWEEP_ID = "sweep-id"  # OUT/sweep-id: tells a task whether it sees the driver's OUT
@@ -251,8 +251,8 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> None:
     if address:
         # Ship this checkout's code to the cluster's workers (they need the
         # dependencies installed, not this repo); run outputs are never shipped.
-        import purejaxdqn
         import experiments
+        import purejaxdqn
 
         ray.init(address=address, log_to_driver=False, runtime_env={
             "py_modules": [purejaxdqn, experiments],

@@ -28,12 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn import replay as replay_lib
-from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.envs.envpool import EnvSpec, EnvStep
-from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.components.networks import Network
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.envs.envpool import EnvSpec, EnvStep
+from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.observations import make_obs_transform
+from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.parts import build
 
 _FLAGS = replay_lib.FLAGS

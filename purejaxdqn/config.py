@@ -23,8 +23,8 @@ from typing import Any
 from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
                                    sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import (ConfigError, check_choice, check_value, help_of,
-                                 non_negative, positive, probability, setting)
+from purejaxdqn.settings import (ConfigError, check_choice, check_value, help_of, non_negative,
+                                 positive, probability, setting)
 
 __all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
 

@@ -16,11 +16,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.config import Config
-from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.envs.envpool import make_eval_env
 from purejaxdqn.components.exploration import epsilon_greedy
 from purejaxdqn.components.networks import Network
+from purejaxdqn.config import Config
+from purejaxdqn.envs.envpool import make_eval_env
+from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.scores import human_normalized
 
 

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from purejaxdqn.components import augmentation, exploration, losses, networks, optimizers, sampling
-from purejaxdqn.components import target_updates, targets
+from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
+                                   sampling, target_updates, targets)
 from purejaxdqn.config import Config
 from purejaxdqn.learner import make_update
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from purejaxdqn.run import arrayfile
+
 ARRAYS = {
     "uint8 frames": np.random.default_rng(1).integers(0, 256, (3, 50, 2, 84, 84), np.uint8),
     "float32": np.linspace(-3, 3, 1_000, dtype=np.float32).reshape(10, 100),

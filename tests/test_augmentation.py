@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from purejaxdqn.components.augmentation import intensity, random_shift, shift_with_offsets
-from purejaxdqn.parts import build_augmentation
 from purejaxdqn.config import PRESETS, ConfigError
+from purejaxdqn.parts import build_augmentation
 
 IMG = np.array([[1, 2, 3],
                 [4, 5, 6],
@@ -64,11 +64,11 @@ def test_augmentation_is_off_by_default_and_checked():
 def test_update_augments_obs_and_next_obs_with_independent_keys():
     import optax
 
-    from purejaxdqn.learner import Transitions, init_train_state, make_update
-    from purejaxdqn.components.networks import Network
-    from purejaxdqn.parts import build_target_update
-    from purejaxdqn.components.targets import q_learning_target
     from purejaxdqn.components.losses import huber
+    from purejaxdqn.components.networks import Network
+    from purejaxdqn.components.targets import q_learning_target
+    from purejaxdqn.learner import Transitions, init_train_state, make_update
+    from purejaxdqn.parts import build_target_update
 
     keys = []
 

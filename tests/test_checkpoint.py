@@ -9,10 +9,12 @@ import flax.serialization
 import jax
 import numpy as np
 import pytest
+from checkpoint_fixture import (FIXTURE, HOST, STEPS, UPDATES, actions, saved, saved_learner,
+                                templates)
 
-from checkpoint_fixture import FIXTURE, HOST, STEPS, UPDATES, actions, saved, saved_learner, \
-    templates
 from purejaxdqn.run import arrayfile, checkpoint
+
+
 def _leaves_equal(a, b):
     leaves_a, leaves_b = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
     assert len(leaves_a) == len(leaves_b)
@@ -138,8 +140,8 @@ def test_a_format_that_is_not_a_version_is_unreadable(tmp_path, value):
 
 
 def test_cli_resume_of_a_newer_format_is_one_line_exit_2(tmp_path, capsys):
-    from purejaxdqn.tools.cli import main
     from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.tools.cli import main
 
     run = _copy_fixture(tmp_path)
     _set_host(run, format=3)
@@ -154,6 +156,7 @@ def test_cli_resume_of_a_newer_format_is_one_line_exit_2(tmp_path, capsys):
 
 def test_compressed_frame_ring_round_trips_bit_exactly(tmp_path):
     from purejaxdqn import replay as replay_lib
+
     # Atari-shaped: 2 seeds, 64 slots, 3 envs of 84x84 uint8 frames, every byte value
     params = replay_lib.ReplayParams(capacity_per_env=64, num_envs=3, batch_size=2)
     one = replay_lib.init(params, np.zeros((3, 84, 84), np.uint8))

@@ -122,8 +122,8 @@ def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
 
 
 def test_run_dir_names_every_seed():
-    from purejaxdqn.tools.cli import _seeds_name
     from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.tools.cli import _seeds_name
 
     assert _seeds_name(CARTPOLE.replace(seed=3)) == "seed3"
     assert _seeds_name(CARTPOLE.replace(seeds=(0, 1, 2))) == "seeds0-1-2"
@@ -209,8 +209,8 @@ def test_presets_into_a_closed_pipe_is_silent():
 
 def test_help_describes_every_flag_and_version():
     from purejaxdqn import __version__
-    from purejaxdqn.tools.cli import build_parser
     from purejaxdqn.config import fields_by_name
+    from purejaxdqn.tools.cli import build_parser
 
     parser = build_parser()
     train = parser._subparsers._group_actions[0].choices["train"]

@@ -2,8 +2,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.config import NATURE
 from purejaxdqn.components.exploration import epsilon_greedy
+from purejaxdqn.config import NATURE
 from purejaxdqn.parts import build_exploration
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from purejaxdqn.tools.cli import build_parser
 from purejaxdqn.config import ConfigError
+from purejaxdqn.tools.cli import build_parser
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 

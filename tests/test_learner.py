@@ -2,10 +2,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from purejaxdqn.components.targets import q_learning_target
 from purejaxdqn.config import CARTPOLE, NATURE
 from purejaxdqn.learner import Transitions, init_train_state, td_errors
 from purejaxdqn.parts import build_network, build_optimizer, build_update
-from purejaxdqn.components.targets import q_learning_target
 
 
 def build(config, obs_shape, dtype, num_actions=4):

@@ -2,8 +2,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.config import NATURE, CARTPOLE
 from purejaxdqn.components.networks import dueling_aggregate, param_count
+from purejaxdqn.config import CARTPOLE, NATURE
 from purejaxdqn.parts import build_network
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from purejaxdqn.tools import cli
-from purejaxdqn.tools.plot import labels, learning_rows, load_run, plot_runs, running_mean, seed_matrix
+from purejaxdqn.tools.plot import (labels, learning_rows, load_run, plot_runs, running_mean,
+                                   seed_matrix)
 
 ABLATION = os.path.join(os.path.dirname(__file__), os.pardir, "experiments", "results",
                         "cartpole", "runs", "CartPole-v1")

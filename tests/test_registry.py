@@ -3,8 +3,8 @@ import os
 import jax.numpy as jnp
 import pytest
 
-from purejaxdqn.config import CARTPOLE, FIELD_CHOICES, NATURE, ConfigError
 from purejaxdqn.components.losses import LOSSES
+from purejaxdqn.config import CARTPOLE, FIELD_CHOICES, NATURE, ConfigError
 from purejaxdqn.registry import Registry
 from purejaxdqn.run.runlog import read_jsonl
 
@@ -41,8 +41,8 @@ def test_config_choices_are_the_registries_names():
 
 def test_a_loss_registered_outside_the_package_trains(tmp_path, capsys):
     """The README's worked example: one function + one registry line, then train with it."""
-    from purejaxdqn.tools import cli
     from purejaxdqn.run.train import train
+    from purejaxdqn.tools import cli
 
     traced = []
 
@@ -83,11 +83,11 @@ def test_an_exploration_schedule_with_a_new_setting_added_from_outside(tmp_path,
 
     import jax.numpy as jnp
 
-    from purejaxdqn.tools import cli
-    from purejaxdqn.config import Config
     from purejaxdqn.components.exploration import SCHEDULES, StartEnd, by_step
+    from purejaxdqn.config import Config
     from purejaxdqn.parts import build_exploration
     from purejaxdqn.settings import positive, setting
+    from purejaxdqn.tools import cli
 
     @SCHEDULES.register("cosine")
     @dataclasses.dataclass(frozen=True)

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from purejaxdqn import replay as replay_lib
-from purejaxdqn.replay import ReplayParams, Timestep, state_bytes
 from replay_reference import Reference, Stream
 from replay_reference import decode as _decode
 from replay_reference import encode as _encode
 from replay_reference import timestep as _timestep
+
+from purejaxdqn import replay as replay_lib
+from purejaxdqn.replay import ReplayParams, Timestep, state_bytes
 
 # --- helpers ---------------------------------------------------------------------------
 

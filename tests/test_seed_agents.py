@@ -12,11 +12,11 @@ import pytest
 from experiments import seed_agents
 from experiments.runner import decide
 from purejaxdqn.agent import make_agent, step_input
-from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
-from purejaxdqn.envs.envpool import EnvStep, EnvSpec, VecEnv
-from purejaxdqn.parts import build_exploration
-from purejaxdqn.envs.observations import make_obs_transform, nearest_indices
 from purejaxdqn.components.target_updates import episode_hard_update
+from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
+from purejaxdqn.envs.envpool import EnvSpec, EnvStep, VecEnv
+from purejaxdqn.envs.observations import make_obs_transform, nearest_indices
+from purejaxdqn.parts import build_exploration
 
 
 # --- exploration ------------------------------------------------------------------

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from purejaxdqn.components import targets
+
 # The rules are unbatched (one transition, rlax style); the learner vmaps them.
 q_learning_target = jax.vmap(targets.q_learning_target)
 double_q_target = jax.vmap(targets.double_q_target)

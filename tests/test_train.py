@@ -4,8 +4,8 @@ import os
 import jax
 import numpy as np
 
-from purejaxdqn.run import checkpoint
 from purejaxdqn.config import CARTPOLE, NATURE
+from purejaxdqn.run import checkpoint
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.run.train import train
 
@@ -122,6 +122,7 @@ def test_checkpoint_save_and_load_are_announced_only_with_progress(tmp_path, cap
     from types import SimpleNamespace
 
     from checkpoint_fixture import actions, templates
+
     from purejaxdqn import replay as replay_lib
     from purejaxdqn.run.progress import Progress
     from purejaxdqn.run.train import _resume, _save

@@ -13,13 +13,13 @@ import jax
 import numpy as np
 import pytest
 
-from purejaxdqn.run import checkpoint
-from purejaxdqn.tools import cli
 from purejaxdqn.config import CARTPOLE, NATURE
-from purejaxdqn.run.train import train
 from purejaxdqn.envs.players import AtariPlayer, area_resize
+from purejaxdqn.run import checkpoint
 from purejaxdqn.run.render import PANEL_WIDTH
+from purejaxdqn.run.train import train
 from purejaxdqn.run.watch import _learner_template
+from purejaxdqn.tools import cli
 
 # imageio-ffmpeg forks ffmpeg; JAX warns about any fork, needlessly here
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork")

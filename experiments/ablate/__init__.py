@@ -26,14 +26,14 @@ written), `run` (train the plan, ablation.json, resume), `statistics` (AUC, IQM 
 rliable), `report` (collect the run dirs; CSV, Markdown, plot), `cli` (parser, main).
 """
 
-from experiments.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME, AblationError,
-                                Interrupted)
+from experiments.ablate.cli import build_parser, main
 from experiments.ablate.plan import (DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, PlannedRun,
-                                     default_out_dir, parse_overrides, plan_ablation,
-                                     run_dir_for, variant_config)
+                                     default_out_dir, parse_overrides, plan_ablation, run_dir_for,
+                                     variant_config)
 from experiments.ablate.report import (CSV_COLUMNS, RunResult, collect, plot_curves,
                                        render_markdown, summarize)
 from experiments.ablate.run import run_ablation, update_manifest
 from experiments.ablate.statistics import curve_auc, iqm_with_ci, load_rliable
+from experiments.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME, AblationError,
+                                Interrupted)
 from purejaxdqn.tools.stats import bootstrap_ci  # the per-seed CI the tables use
-from experiments.ablate.cli import build_parser, main  # after the parts it uses

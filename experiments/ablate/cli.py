@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Sequence
 
-from experiments.common import AblationError, Interrupted, split_list
 from experiments.ablate.plan import DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, default_out_dir
 from experiments.ablate.report import summarize
 from experiments.ablate.run import run_ablation
+from experiments.common import AblationError, Interrupted, split_list
+from purejaxdqn.config import CARTPOLE, VARIANTS, ConfigError
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
-from purejaxdqn.config import CARTPOLE, VARIANTS, ConfigError
 
 
 class _Parser(OneLineParser):

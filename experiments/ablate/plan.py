@@ -14,7 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from experiments.ablate.statistics import load_rliable
 from experiments.common import AblationError, split_list
 from experiments.runner import decide
-from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError, apply_variant
+from purejaxdqn.config import (CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError,
+                               apply_variant)
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 DEFAULT_ENVS = ("CartPole-v1",)

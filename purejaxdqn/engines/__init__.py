@@ -15,9 +15,9 @@ the faster one for the small networks these envs use (benchmarks/results/engines
 from __future__ import annotations
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.envpool import resolve_env_id
 from purejaxdqn.envs.jax_envs import has_jax_env
+from purejaxdqn.envs.kinds import KINDS
 
 ENGINES = ("auto", "host", "fused")
 

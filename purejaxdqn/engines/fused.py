@@ -33,8 +33,8 @@ from purejaxdqn.config import Config
 from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs.envpool import EnvStep, env_seed
 from purejaxdqn.envs.envpool_xla import XlaAtari
-from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 from purejaxdqn.envs.jax_envs import env_key, has_jax_env, make_jax_env
+from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 
 MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
 

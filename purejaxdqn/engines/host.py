@@ -21,8 +21,8 @@ from purejaxdqn.agent import AgentState, make_agent, step_input
 from purejaxdqn.config import Config
 from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs.envpool import EnvGroup, env_seed
-from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 from purejaxdqn.envs.jax_envs import JaxEnvGroup, per_seed
+from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
 
 
 class HostCarry(NamedTuple):

@@ -24,8 +24,8 @@ import numpy as np
 
 from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
 from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 from purejaxdqn.envs.observations import make_obs_transform
+from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")

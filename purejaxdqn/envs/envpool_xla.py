@@ -20,9 +20,9 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
+from purejaxdqn.envs.envpool import make_envpool, obs_layout, resolve_env_id
 from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
-from purejaxdqn.envs.envpool import make_envpool, obs_layout, resolve_env_id
 
 
 @flax.struct.dataclass

@@ -11,19 +11,8 @@
     batch = sample(params, state, key, beta)        # inside the caller's jit
 """
 
-from purejaxdqn.replay.buffer import (
-    FLAGS,
-    Batch,
-    ReplayParams,
-    ReplayState,
-    StepFlags,
-    Timestep,
-    add,
-    init,
-    sample,
-    state_bytes,
-    update_priorities,
-)
+from purejaxdqn.replay.buffer import (FLAGS, Batch, ReplayParams, ReplayState, StepFlags, Timestep,
+                                      add, init, sample, state_bytes, update_priorities)
 
 __all__ = ["FLAGS", "Batch", "ReplayParams", "ReplayState", "StepFlags", "Timestep", "add", "init",
            "sample", "state_bytes", "update_priorities"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import os
-from typing import Callable, IO
+from typing import IO, Callable
 
 import numpy as np
 

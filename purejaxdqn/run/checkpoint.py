@@ -35,6 +35,7 @@ import jax
 import numpy as np
 
 from purejaxdqn.run import arrayfile
+
 CHECKPOINT = "checkpoint"
 FORMAT = 2
 

@@ -29,7 +29,6 @@ import struct
 import time
 from typing import Any
 
-
 EPISODES, METRICS, EVALS, TENSORBOARD = "episodes.csv", "metrics.jsonl", "eval.jsonl", "tb"
 WANDB_DIR, WANDB_STATE = "wandb", "wandb.json"
 

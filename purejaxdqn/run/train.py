@@ -14,20 +14,20 @@ import json
 import os
 import signal
 import time
-from typing import Any, Callable
 from collections import deque
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.run import checkpoint
 from purejaxdqn.agent import seed_sharding
 from purejaxdqn.config import Config
 from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs.envpool import env_seed
 from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.parts import build_exploration
+from purejaxdqn.run import checkpoint
 from purejaxdqn.run.progress import Progress
 from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
 

@@ -20,11 +20,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.run import checkpoint
+from purejaxdqn.components.exploration import epsilon_greedy
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.components.exploration import epsilon_greedy
 from purejaxdqn.envs.players import PLAYERS, Player, area_resize, make_player
+from purejaxdqn.run import checkpoint
 from purejaxdqn.run.preflight import run_dir_problem
 from purejaxdqn.run.render import VIDEO_EXTENSIONS, QPanel, compose, open_video
 

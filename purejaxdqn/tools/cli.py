@@ -22,11 +22,11 @@ from typing import Any, Sequence
 from purejaxdqn import __version__
 from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
                                get_preset)
+from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
+                                      check_resume_flags, check_writable, clear_run_dir, flag,
+                                      run_dir_problem)
 from purejaxdqn.settings import help_of
 from purejaxdqn.tools.fieldparse import field_kind, parse_field
-from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
-                                  check_resume_flags, check_writable, clear_run_dir, flag,
-                                  run_dir_problem)
 
 RESERVED = {"env_id"}  # spelled --game / --env
 # 128 + signal number, as a shell reports a process the signal ended (ablate uses the same)

@@ -32,9 +32,9 @@ from purejaxdqn.components.networks import Network
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.envpool import EnvSpec, EnvStep
 from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.envs.observations import make_obs_transform
+from purejaxdqn.envs.observations import ObsTransform, make_obs_transform
 from purejaxdqn.learner import TrainState, init_train_state, make_update
-from purejaxdqn.parts import build
+from purejaxdqn.parts import Parts, build
 
 _FLAGS = replay_lib.FLAGS
 
@@ -69,6 +69,7 @@ class Agent(NamedTuple):
     learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]] | None = None
     learn_due: Callable[..., np.ndarray | None] | None = None
     fns: AgentFns | None = None
+    settings: "AgentSettings | None" = None  # what it was assembled with
 
 
 def step_input(env_steps) -> EnvStep:
@@ -90,6 +91,34 @@ def seed_sharding(num_seeds: int, devices=None):
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
 
 
+@dataclasses.dataclass(frozen=True)
+class AgentSettings:
+    """The run's settings the agent reads, as plain values resolved once from the Config
+    (`of`); the components come separately, built (parts.Parts)."""
+
+    num_envs: int
+    capacity_per_env: int
+    batch_size: int
+    n_step: int
+    gamma: float
+    life_loss_terminal: bool
+    reward_clip: bool
+    reward_scale: float
+    by_episodes: bool  # learn after finished episodes (note 003), else every k agent steps
+    updates_per_learn: int  # gradient updates in one `learn` call
+    iterations_per_learn: int  # env iterations between `learn` calls
+
+    @classmethod
+    def of(cls, config: Config) -> "AgentSettings":
+        updates, iterations = learning_cadence(config)
+        return cls(num_envs=config.num_envs, capacity_per_env=config.capacity_per_env,
+                   batch_size=config.batch_size, n_step=config.n_step, gamma=config.gamma,
+                   life_loss_terminal=config.life_loss_terminal,
+                   reward_clip=config.reward_clip, reward_scale=config.reward_scale,
+                   by_episodes=config.update_trigger == "episodes",
+                   updates_per_learn=updates, iterations_per_learn=iterations)
+
+
 def learning_cadence(config: Config) -> tuple[int, int]:
     """(updates per `learn` call, env iterations between calls). Nature: one update per
     `steps_per_update` agent steps summed over all envs; note 003: a burst of
@@ -100,30 +129,29 @@ def learning_cadence(config: Config) -> tuple[int, int]:
     return max(int(per_iteration), 1), max(int(round(1 / per_iteration)), 1)
 
 
-def make_due_mask(config: Config) -> Callable:
+def make_due_mask(settings: AgentSettings) -> Callable:
     """`due(xp, iteration, steps, learning_starts, ended) -> [S] bool`: which seeds learn in
     env iteration `iteration` (1-based), with `steps` agent steps taken before it and
     `ended` [S, N] the episode ends of the step `act` stores in it. `xp` is numpy (host
     loop) or jax.numpy (fused loop): one rule for both engines.
 
-    "steps": every seed every `iterations_per_learn` iterations once past warm-up (Nature).
-    "episodes": the seeds whose stored step ended an episode, once past warm-up (note 003).
+    By steps: every seed every `iterations_per_learn` iterations once past warm-up (Nature).
+    By episodes: the seeds whose stored step ended an episode, once past warm-up (note 003).
     """
-    _, iterations_per_learn = learning_cadence(config)
 
     def due(xp, iteration, steps, learning_starts, ended):
-        past_warmup = steps + config.num_envs > learning_starts
-        if config.update_trigger == "episodes":
+        past_warmup = steps + settings.num_envs > learning_starts
+        if settings.by_episodes:
             return xp.any(ended, axis=-1) & past_warmup
-        return xp.broadcast_to((iteration % iterations_per_learn == 0) & past_warmup,
+        return xp.broadcast_to((iteration % settings.iterations_per_learn == 0) & past_warmup,
                                ended.shape[:1])
 
     return due
 
 
 def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
-    """`sharding` (from `seed_sharding`) places every state leaf, input and output,
-    all of which lead with the seed axis, on that sharding; None: one device."""
+    """The agent for `config` on envs of `spec`: the observation crop (on device), then
+    the parts built once from the config (parts.build), assembled by `assemble_agent`."""
     # Crop/resize on device (note 002): the env gives raw frames, `act` shrinks them before
     # the network and the replay see them; with obs_transform_on="host" the env did it.
     transform = make_obs_transform(config, spec.obs_shape[1:]) \
@@ -131,28 +159,38 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     if transform is not None:
         spec = dataclasses.replace(spec, obs_shape=(spec.obs_shape[0],) + transform.shape)
     parts = build(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
-    network, exploration, sampling, target_update = (
-        parts.network, parts.exploration, parts.sampling, parts.target_update)
     if parts.augmentation is not None and len(spec.obs_shape) != 3:
         raise ConfigError(f"augmentation {config.augmentation!r} needs stacked image "
                           f"observations, got shape {spec.obs_shape}")
+    return assemble_agent(parts, AgentSettings.of(config), spec, transform, sharding)
+
+
+def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
+                   transform: ObsTransform | None = None, sharding=None) -> Agent:
+    """The agent from ready parts and plain settings (no Config, no component names).
+    `transform`: the observation crop `act` applies first (spec is the cropped one).
+    `sharding` (from `seed_sharding`) places every state leaf, input and output,
+    all of which lead with the seed axis, on that sharding; None: one device."""
+    network, exploration, sampling, target_update = (
+        parts.network, parts.exploration, parts.sampling, parts.target_update)
     update = make_update(network, parts.optimizer, parts.td_rule, parts.loss, target_update,
                          parts.augmentation)
+    num_envs = settings.num_envs
     replay_params = replay_lib.ReplayParams(
-        capacity_per_env=config.capacity_per_env, num_envs=config.num_envs,
-        batch_size=config.batch_size, frame_stack=spec.frame_stack, n_step=config.n_step,
-        gamma=config.gamma, life_loss_terminal=config.life_loss_terminal,
+        capacity_per_env=settings.capacity_per_env, num_envs=num_envs,
+        batch_size=settings.batch_size, frame_stack=spec.frame_stack, n_step=settings.n_step,
+        gamma=settings.gamma, life_loss_terminal=settings.life_loss_terminal,
         prioritized=sampling.prioritized, alpha=sampling.alpha, eps=sampling.eps)
-    updates_per_learn, iterations_per_learn = learning_cadence(config)
-    due_mask = make_due_mask(config)
+    updates_per_learn = settings.updates_per_learn
+    due_mask = make_due_mask(settings)
 
     def init(key: jax.Array) -> AgentState:
         example_obs = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
         example = replay_lib.Timestep(
-            obs=jnp.zeros((config.num_envs,) + spec.frame_shape, spec.obs_dtype),
-            action=jnp.zeros(config.num_envs, jnp.int32),
-            reward=jnp.zeros(config.num_envs, jnp.float32),
-            **{f: jnp.zeros(config.num_envs, bool) for f in _FLAGS})
+            obs=jnp.zeros((num_envs,) + spec.frame_shape, spec.obs_dtype),
+            action=jnp.zeros(num_envs, jnp.int32),
+            reward=jnp.zeros(num_envs, jnp.float32),
+            **{f: jnp.zeros(num_envs, bool) for f in _FLAGS})
         return AgentState(learner=init_train_state(key, network, parts.optimizer, example_obs),
                           replay=replay_lib.init(replay_params, example))
 
@@ -170,13 +208,13 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
                                                  learner.episodes, episodes)
         actions = exploration.select(act_key, q, exploration.epsilon(learner.steps, episodes))
         # Rewards are clipped (then scaled) for learning only; the env wrapper keeps raw scores.
-        reward = jnp.sign(inp.reward) if config.reward_clip else inp.reward
-        reward = reward * config.reward_scale
+        reward = jnp.sign(inp.reward) if settings.reward_clip else inp.reward
+        reward = reward * settings.reward_scale
         timestep = replay_lib.Timestep(
             obs=inp.frame, action=actions, reward=reward.astype(jnp.float32),
             **{f: getattr(inp, f) for f in _FLAGS})
         new_state = AgentState(
-            learner=learner.replace(key=key, steps=learner.steps + config.num_envs,
+            learner=learner.replace(key=key, steps=learner.steps + num_envs,
                                     episodes=episodes, target_params=target_params),
             replay=replay_lib.add(replay_params, state.replay, timestep))
         return new_state, actions
@@ -220,9 +258,10 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
         learn=jax.jit(jax.vmap(learn), donate_argnums=0, **placed),
         network=network,
         updates_per_learn=updates_per_learn,
-        iterations_per_learn=iterations_per_learn,
+        iterations_per_learn=settings.iterations_per_learn,
         learn_masked=jax.jit(jax.vmap(learn_masked), donate_argnums=0, **placed),
         learn_due=learn_due,
         fns=AgentFns(init=init, act=act, learn=learn, learn_masked=learn_masked),
+        settings=settings,
     )
 

@@ -134,3 +134,14 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
                             None)
 
     return run
+
+
+def make_evaluator(config: Config, network: Network, jax_env: bool) -> Callable:
+    """`run(params, key, first_env_seed) -> result dict` on the engine's env backend: the
+    whole evaluation in one jitted call on a JAX env (`evaluate_jax`), else envpool's
+    games with a jitted policy (`evaluate`). Both engines evaluate through this."""
+    if jax_env:
+        return evaluate_jax(config, network)
+    policy = make_policy(network)
+    return lambda params, key, first_env_seed: evaluate(config, policy, params, key,
+                                                        seed=first_env_seed)

@@ -34,7 +34,7 @@ from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs.envpool import EnvStep, env_seed
 from purejaxdqn.envs.envpool_xla import XlaAtari
 from purejaxdqn.envs.jax_envs import env_key, has_jax_env, make_jax_env
-from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
+from purejaxdqn.evaluation import make_evaluator
 
 MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
 
@@ -88,11 +88,11 @@ class FusedEngine:
 
     def _make_chunk(self, max_iterations: int) -> Callable:
         config, fns = self.config, self.agent.fns
-        due_mask = make_due_mask(config)
+        due_mask = make_due_mask(self.agent.settings)
         act = jax.vmap(fns.act)
         env_step = self._step_envs
         learn, learn_masked = jax.vmap(fns.learn), jax.vmap(fns.learn_masked)
-        by_episodes = config.update_trigger == "episodes"
+        by_episodes = self.agent.settings.by_episodes
 
         def iteration(carry: FusedCarry, metrics: dict, learning_starts):
             it = carry.iteration + 1
@@ -188,12 +188,10 @@ class FusedEngine:
 
     # --- evaluation ---------------------------------------------------------------
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
+        """The Nature protocol for one seed's params (evaluation.py): on the JAX env, or
+        for Atari on envpool's host games."""
         if self._evaluate is None:
-            if self.jax_env:
-                self._evaluate = evaluate_jax(self.config, self.agent.network)
-            else:  # Atari: the host evaluation on envpool
-                policy = make_policy(self.agent.network)
-                self._evaluate = lambda p, k, s: evaluate(self.config, policy, p, k, seed=s)
+            self._evaluate = make_evaluator(self.config, self.agent.network, self.jax_env)
         return self._evaluate(params, key, first_env_seed)
 
     def close(self) -> None:

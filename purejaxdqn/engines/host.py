@@ -22,7 +22,7 @@ from purejaxdqn.config import Config
 from purejaxdqn.engines.base import Advanced
 from purejaxdqn.envs.envpool import EnvGroup, env_seed
 from purejaxdqn.envs.jax_envs import JaxEnvGroup, per_seed
-from purejaxdqn.evaluation import evaluate, evaluate_jax, make_policy
+from purejaxdqn.evaluation import make_evaluator
 
 
 class HostCarry(NamedTuple):
@@ -47,8 +47,7 @@ class HostEngine:
         self.jax_env = jax_env
         self.spec = self.envs.spec
         self.agent = make_agent(config, self.spec, sharding)
-        self._policy = make_policy(self.agent.network)
-        self._evaluate_jax = None
+        self._evaluate = None  # made at the first evaluation
         self._iterate = self._overlapped if overlap and timer is None else self._serial
         self._timer = timer or (lambda phase, seconds: None)
         self._budget_s = budget_s  # return to the loop this often, for the progress line
@@ -147,11 +146,9 @@ class HostEngine:
     # --- evaluation ---------------------------------------------------------------
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
         """The Nature protocol for one seed's params (evaluation.py), on the same backend."""
-        if not self.jax_env:
-            return evaluate(self.config, self._policy, params, key, seed=first_env_seed)
-        if self._evaluate_jax is None:
-            self._evaluate_jax = evaluate_jax(self.config, self.agent.network)
-        return self._evaluate_jax(params, key, first_env_seed)
+        if self._evaluate is None:
+            self._evaluate = make_evaluator(self.config, self.agent.network, self.jax_env)
+        return self._evaluate(params, key, first_env_seed)
 
     def close(self) -> None:
         self.envs.close()

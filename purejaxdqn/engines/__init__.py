@@ -86,15 +86,59 @@ def uses_jax_env(config: Config, engine: str) -> bool:
 
 def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap: bool = True,
                 **options):
-    """The engine for `config` (see `resolve_engine`). `overlap` (host: envs step while
-    the device learns) means nothing to the fused engine, whose loop has no host side.
-    `options` go to the engine: host: timer, jax_env; fused: chunk_seconds, max_chunk."""
+    """The engine for `config` (see `resolve_engine`), with everything it runs built here
+    from the config, once: every seed's envs (env seeds of `segment`, see
+    envs.envpool.env_seed), the agent for their spec (parts built once; `sharding` from
+    agent.seed_sharding places the seed axis) and the evaluation. The engines receive
+    these and never read the Config. `overlap` (host: envs step while the device learns)
+    means nothing to the fused engine, whose loop has no host side. `options` go to the
+    engine: host: timer, jax_env, budget_s; fused: chunk_seconds, max_chunk."""
+    import functools
+
+    from purejaxdqn.agent import make_agent
+    from purejaxdqn.envs.envpool import env_seed
+    from purejaxdqn.evaluation import make_evaluator
+
+    seeds = tuple(seeds)
+    env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in seeds]
     engine = resolve_engine(config)
     if engine == "fused":
         from purejaxdqn.engines.fused import FusedEngine
 
-        return FusedEngine(config, seeds, segment, sharding, **options)
+        env = _fused_env(config, env_seeds, sharding)
+        agent = make_agent(config, env.spec, sharding)
+        evaluate = functools.partial(make_evaluator, config, agent.network, env.host is None)
+        return FusedEngine(env, agent, seeds, evaluate, config.chunk_iterations, **options)
     from purejaxdqn.engines.host import HostEngine
+    from purejaxdqn.envs.envpool import EnvGroup
+    from purejaxdqn.envs.jax_envs import JaxEnvGroup
 
-    options.setdefault("jax_env", uses_jax_env(config, "host"))
-    return HostEngine(config, seeds, segment, sharding, overlap=overlap, **options)
+    jax_env = options.pop("jax_env", uses_jax_env(config, "host"))
+    envs = JaxEnvGroup(config, env_seeds, config.max_episode_steps) if jax_env else \
+        EnvGroup(config, seeds, segment=segment)
+    agent = make_agent(config, envs.spec, sharding)
+    evaluate = functools.partial(make_evaluator, config, agent.network, jax_env)
+    return HostEngine(envs, agent, seeds, evaluate, jax_env=jax_env, overlap=overlap, **options)
+
+
+def _fused_env(config: Config, env_seeds: list[int], sharding):
+    """The fused loop's env over the seed axis: a gymnax env (vmapped; its reset jitted
+    with the seed axis placed by `sharding`), or Atari through envpool's XLA interface
+    (one envpool per seed)."""
+    import jax
+    import jax.numpy as jnp
+
+    from purejaxdqn.engines.fused import FusedEnv
+    from purejaxdqn.envs.jax_envs import env_key, make_jax_env
+
+    if has_jax_env(config):
+        env = make_jax_env(config, config.num_envs, config.max_episode_steps)
+        placed = {} if sharding is None else {"in_shardings": sharding,
+                                              "out_shardings": sharding}
+        reset = jax.jit(jax.vmap(env.reset), **placed)
+        keys = jnp.stack([env_key(s) for s in env_seeds])
+        return FusedEnv(env.spec, lambda: reset(keys), jax.vmap(env.step))
+    from purejaxdqn.envs.envpool_xla import XlaAtari
+
+    atari = XlaAtari(config, env_seeds, config.max_episode_steps)
+    return FusedEnv(atari.spec, atari.reset, atari.step, host=atari)

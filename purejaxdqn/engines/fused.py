@@ -28,13 +28,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.agent import AgentState, make_agent, make_due_mask
-from purejaxdqn.config import Config
+from purejaxdqn.agent import Agent, AgentState, make_due_mask
 from purejaxdqn.engines.base import Advanced
-from purejaxdqn.envs.envpool import EnvStep, env_seed
-from purejaxdqn.envs.envpool_xla import XlaAtari
-from purejaxdqn.envs.jax_envs import env_key, has_jax_env, make_jax_env
-from purejaxdqn.evaluation import make_evaluator
+from purejaxdqn.envs.step import EnvSpec, EnvStep
 
 MAX_CHUNK = 4096  # env iterations per device call, at most (sizes the per-iteration outputs)
 
@@ -47,6 +43,15 @@ class FusedCarry:
     iteration: jax.Array  # () int32, env iterations so far
 
 
+class FusedEnv(NamedTuple):
+    """A JAX env over the seed axis, as the fused loop steps it."""
+
+    spec: EnvSpec
+    reset: Callable[[], tuple[Any, EnvStep]]  # () -> (env state [S, ...], first step)
+    step: Callable  # (env state, actions [S, N]) -> (env state, EnvStep), traceable
+    host: Any = None  # the host object behind it to close (envpool_xla.XlaAtari), or None
+
+
 class _Chunk(NamedTuple):
     episode_return: jax.Array  # [K, S, N], NaN where no game ended
     episode_length: jax.Array  # [K, S, N]
@@ -56,41 +61,33 @@ class _Chunk(NamedTuple):
 class FusedEngine:
     name = "fused"
 
-    def __init__(self, config: Config, seeds, segment: int = 0, sharding=None,
+    def __init__(self, env: "FusedEnv", agent: Agent, seeds,
+                 make_evaluate: Callable[[], Callable], chunk_iterations: int = 0,
                  chunk_seconds: float = 1.0, max_chunk: int = MAX_CHUNK):
-        self.config, self.seeds = config, tuple(seeds)
-        self.env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in self.seeds]
-        placed = {} if sharding is None else {"in_shardings": sharding,
-                                              "out_shardings": sharding}
-        self.jax_env = has_jax_env(config)
-        if self.jax_env:  # gymnax: vmapped over the seed axis
-            env = make_jax_env(config, config.num_envs, config.max_episode_steps)
-            reset = jax.jit(jax.vmap(env.reset), **placed)
-            keys = jnp.stack([env_key(s) for s in self.env_seeds])
-            self._reset_envs = lambda: reset(keys)
-            self._step_envs = jax.vmap(env.step)
-            self._host_envs = None
-        else:  # Atari through envpool's XLA interface, one envpool per seed
-            self._host_envs = XlaAtari(config, self.env_seeds, config.max_episode_steps)
-            env = self._host_envs
-            self._reset_envs, self._step_envs = env.reset, env.step
+        """`env`: the JAX env functions over the seed axis (`FusedEnv`); `agent` built for
+        its spec; `make_evaluate()` gives the evaluation function (made at the first
+        evaluation); `chunk_iterations` > 0 fixes the env iterations per device call.
+        engines.make_engine builds these from a Config."""
+        self.agent, self.seeds = agent, tuple(seeds)
+        self._env = env
+        self.jax_env = env.host is None
         self.spec = env.spec
         self.resumes_exactly = self.jax_env  # envpool's emulators cannot be saved
-        self.agent = make_agent(config, self.spec, sharding)
+        self._num_envs = agent.settings.num_envs
         self._chunk_seconds = chunk_seconds
-        # a fixed chunk if the config sets one, else adapted under MAX_CHUNK
-        self._fixed = config.chunk_iterations > 0
-        self._max_chunk = max_chunk = config.chunk_iterations or max_chunk
+        # a fixed chunk if one is given, else adapted under MAX_CHUNK
+        self._fixed = chunk_iterations > 0
+        self._max_chunk = max_chunk = chunk_iterations or max_chunk
         self._iterations_per_s = None  # measured, to size the next chunk
         self._learned = False
-        self._evaluate = None
+        self._make_evaluate, self._evaluate = make_evaluate, None
         self._run = jax.jit(self._make_chunk(max_chunk), donate_argnums=0)
 
     def _make_chunk(self, max_iterations: int) -> Callable:
-        config, fns = self.config, self.agent.fns
+        fns = self.agent.fns
         due_mask = make_due_mask(self.agent.settings)
         act = jax.vmap(fns.act)
-        env_step = self._step_envs
+        env_step = self._env.step
         learn, learn_masked = jax.vmap(fns.learn), jax.vmap(fns.learn_masked)
         by_episodes = self.agent.settings.by_episodes
 
@@ -133,7 +130,7 @@ class FusedEngine:
     # --- state --------------------------------------------------------------------
     def start(self, keys: jax.Array) -> FusedCarry:
         agent = self.agent.init(keys)
-        env, last = self._reset_envs()
+        env, last = self._env.reset()
         last = last._replace(episode_length=last.episode_length.astype(jnp.int32))
         self._metrics = self._zero_metrics(agent)
         return FusedCarry(agent=agent, env=env, last=last, iteration=jnp.zeros((), jnp.int32))
@@ -146,7 +143,7 @@ class FusedEngine:
         """The JAX env's state and pending step; nothing for envpool (its emulators
         cannot be saved: a resume plays fresh games, see envs.env_seed)."""
         extras = {"env": carry.env, "last": carry.last} if self.jax_env else None
-        return extras, np.zeros((0, len(self.seeds), self.config.num_envs), np.uint8)
+        return extras, np.zeros((0, len(self.seeds), self._num_envs), np.uint8)
 
     def restore(self, carry: FusedCarry, agent: AgentState, extras: Any, actions: np.ndarray,
                 iteration: int, exact: bool) -> FusedCarry:
@@ -160,7 +157,7 @@ class FusedEngine:
     def advance(self, carry: FusedCarry, until_steps: int, learning_starts: int,
                 stop: Callable[[], bool]) -> tuple[FusedCarry, Advanced]:
         """One device call: up to `until_steps`, at most about `chunk_seconds` of work."""
-        n = self.config.num_envs
+        n = self._num_envs
         steps = int(carry.agent.learner.steps[0])
         wanted = -(-(until_steps - steps) // n)  # iterations to reach until_steps
         count = min(wanted, self._max_chunk)
@@ -191,9 +188,9 @@ class FusedEngine:
         """The Nature protocol for one seed's params (evaluation.py): on the JAX env, or
         for Atari on envpool's host games."""
         if self._evaluate is None:
-            self._evaluate = make_evaluator(self.config, self.agent.network, self.jax_env)
+            self._evaluate = self._make_evaluate()
         return self._evaluate(params, key, first_env_seed)
 
     def close(self) -> None:
-        if self._host_envs is not None:
-            self._host_envs.close()
+        if self._env.host is not None:
+            self._env.host.close()

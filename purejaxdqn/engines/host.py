@@ -17,12 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.agent import AgentState, make_agent, step_input
-from purejaxdqn.config import Config
+from purejaxdqn.agent import Agent, AgentState, step_input
 from purejaxdqn.engines.base import Advanced
-from purejaxdqn.envs.envpool import EnvGroup, env_seed
-from purejaxdqn.envs.jax_envs import JaxEnvGroup, per_seed
-from purejaxdqn.evaluation import make_evaluator
+from purejaxdqn.envs.jax_envs import per_seed
 
 
 class HostCarry(NamedTuple):
@@ -35,19 +32,17 @@ class HostEngine:
     name = "host"
     resumes_exactly = True  # the JAX env's saved state, or envpool fed the recorded actions
 
-    def __init__(self, config: Config, seeds, segment: int = 0, sharding=None,
-                 overlap: bool = True, timer: Callable[[str, float], None] | None = None,
-                 jax_env: bool = False, budget_s: float = 0.25):
-        self.config, self.seeds = config, tuple(seeds)
-        env_seeds = [env_seed(s, config.num_envs, "train", segment) for s in self.seeds]
-        if jax_env:
-            self.envs = JaxEnvGroup(config, env_seeds, config.max_episode_steps)
-        else:
-            self.envs = EnvGroup(config, self.seeds, segment=segment)
+    def __init__(self, envs, agent: Agent, seeds, make_evaluate: Callable[[], Callable],
+                 jax_env: bool = False, overlap: bool = True,
+                 timer: Callable[[str, float], None] | None = None, budget_s: float = 0.25):
+        """`envs`: every seed's envs (envs.envpool.EnvGroup, or JaxEnvGroup when `jax_env`);
+        `agent` built for their spec; `make_evaluate()` gives the evaluation function (made
+        at the first evaluation). engines.make_engine builds all three from a Config."""
+        self.envs, self.agent, self.seeds = envs, agent, tuple(seeds)
         self.jax_env = jax_env
         self.spec = self.envs.spec
-        self.agent = make_agent(config, self.spec, sharding)
-        self._evaluate = None  # made at the first evaluation
+        self._num_envs = agent.settings.num_envs
+        self._make_evaluate, self._evaluate = make_evaluate, None
         self._iterate = self._overlapped if overlap and timer is None else self._serial
         self._timer = timer or (lambda phase, seconds: None)
         self._budget_s = budget_s  # return to the loop this often, for the progress line
@@ -61,9 +56,8 @@ class HostEngine:
     def checkpoint_extras(self, carry: HostCarry) -> tuple[Any, np.ndarray]:
         """(device pytree to save beside the learner, actions to replay). envpool cannot
         save its emulators; the JAX env's state is saved whole."""
-        config = self.config
         actions = np.stack(self.action_log) if self.action_log else \
-            np.zeros((0, len(self.seeds), config.num_envs), np.uint8)
+            np.zeros((0, len(self.seeds), self._num_envs), np.uint8)
         if not self.jax_env:
             return None, actions
         last = step_input(carry.env_steps)
@@ -89,7 +83,7 @@ class HostEngine:
     def advance(self, carry: HostCarry, until_steps: int, learning_starts: int,
                 stop: Callable[[], bool]) -> tuple[HostCarry, Advanced]:
         """Env iterations until `until_steps`, a stop request or the time budget."""
-        n = self.config.num_envs
+        n = self._num_envs
         state, env_steps, iteration = carry
         steps = carry_steps(carry)
         episodes, metrics, first_learn = [], None, None
@@ -147,7 +141,7 @@ class HostEngine:
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
         """The Nature protocol for one seed's params (evaluation.py), on the same backend."""
         if self._evaluate is None:
-            self._evaluate = make_evaluator(self.config, self.agent.network, self.jax_env)
+            self._evaluate = self._make_evaluate()
         return self._evaluate(params, key, first_env_seed)
 
     def close(self) -> None:

@@ -69,8 +69,10 @@ def train_session(config: Config, run_dir: str, action: str, *, label: str = "",
                   progress: bool = True, quiet: bool = False) -> tuple[dict, float]:
     """Train (`action` "train"/"restart") or continue ("resume"/"extend") the run; return
     train()'s summary and this session's wall seconds. `quiet`: nothing on stdout."""
+    from purejaxdqn.run import compile_cache
     from purejaxdqn.run.train import train
 
+    compile_cache.enable()
     os.makedirs(run_dir, exist_ok=True)
     start = time.perf_counter()
     silenced = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()

@@ -168,8 +168,9 @@ class FusedEngine:
         t0 = time.perf_counter()
         carry, self._metrics, chunk = self._run(carry, self._metrics, jnp.int32(count),
                                                 jnp.int32(learning_starts))
-        returns, lengths, learned = jax.device_get(
-            (chunk.episode_return[:count], chunk.episode_length[:count], chunk.learned[:count]))
+        # Sliced on the host: a device-side [:count] compiles a program per distinct count.
+        returns, lengths, learned = (x[:count] for x in jax.device_get(
+            (chunk.episode_return, chunk.episode_length, chunk.learned)))
         elapsed = time.perf_counter() - t0
         if count >= 16:  # small calls are dominated by dispatch: not a speed sample
             self._iterations_per_s = count / max(elapsed, 1e-6)

@@ -68,7 +68,9 @@ def resolve_env_id(env_id: str) -> tuple[str, str, str]:
     for suffix in ("-ram-v5", "-ram"):
         if name.lower().endswith(suffix):
             name, ram = name[: -len(suffix)], True
-    if name in VECTOR_ENVS and name in _envpool_ids() and not ram:
+    # A vector env with a JAX implementation needs no envpool lookup (importing envpool
+    # costs ~0.6 s, the whole set-up of a short fused run).
+    if name in VECTOR_ENVS and not ram and (jax_name is not None or name in _envpool_ids()):
         return "vector", name, name
     game = name[:-3] if name.endswith("-v5") else name
     by_lower = {g.lower(): g for g in atari_games()}
@@ -128,14 +130,15 @@ def obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
 def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     """(replay frame shape, dtype, frames stacked) for `config.env_id`, read from
     envpool's spec without starting any env (for memory estimates)."""
-    import envpool
+    from purejaxdqn.envs.jax_envs import gymnax_name, make_jax_env
 
     kind, envpool_id, _ = resolve_env_id(config.env_id)
-    if not KINDS[kind].envpool:
-        from purejaxdqn.envs.jax_envs import make_jax_env
-
+    if not KINDS[kind].envpool or (kind == "vector" and gymnax_name(config.env_id)):
+        # the JAX env where there is one: the same layout, without importing envpool
         spec = make_jax_env(config, 1, 1).spec
         return spec.frame_shape, spec.obs_dtype, spec.frame_stack
+    import envpool
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         space = envpool.make_spec(envpool_id, **_envpool_options(

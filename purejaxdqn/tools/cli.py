@@ -256,8 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "train":
         parser.print_help()
         return 2
+    from purejaxdqn.run import compile_cache
     from purejaxdqn.run.checkpoint import CheckpointError
 
+    compile_cache.enable()  # before anything compiles: JAX sets its cache up once
     try:
         config, run_dir, resume = _prepare_train(args)
     except (ConfigError, CheckpointError) as error:

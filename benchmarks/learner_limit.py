@@ -10,7 +10,8 @@ in the same run.
 * learner: the agent's jitted `learn` (replay sample, augmentation where the preset has
   it, forward/backward passes, optimizer, target update), batch 32, one update per call,
   in updates/s (learner_only.py), and its FLOPs per call from XLA's cost analysis of the
-  compiled program, so GFLOP/s = FLOPs x updates/s; its ratio to the float32 limit.
+  compiled program, so GFLOP/s = FLOPs x updates/s; its ratio to the float32 limit;
+  each with XLA's convolutions and with im2col ones (`--conv-impl`), one after the other.
 
 The figures are taken back to back; on a shared machine compare them as ratios.
 """
@@ -26,6 +27,7 @@ import numpy as np
 from benchmarks.common import log, machine_info, result_path, stats, write_json
 
 MATMUL_N = 2048
+CONV_IMPLS = ("xla", "im2col")  # networks.ConvSettings: the two ways to compute a conv
 
 
 def matmul_gflops(dtype_name: str, reps: int) -> dict:
@@ -86,8 +88,10 @@ def run(game: str, reps: int) -> dict:
     for name, config in (
             ("data-efficient", get_preset("data-efficient").replace(env_id=game).validate()),
             ("nature", bench_config(game, 4, False, 32))):
-        log(f"learner_limit: {name} update")
-        rows.append(updates(name, config, spec, reps, f32))
+        for conv_impl in CONV_IMPLS:  # side by side: the ratio is the figure to read
+            log(f"learner_limit: {name} update, {conv_impl} convolutions")
+            row = updates(name, config.replace(conv_impl=conv_impl), spec, reps, f32)
+            rows.append({**row, "conv_impl": conv_impl})
     limits.append(matmul_gflops("float32", reps))  # again: did the machine's load change?
     machine["load_average_end"] = list(os.getloadavg())
     return {"benchmark": "learner_limit", "machine": machine, "reps": reps,

@@ -35,6 +35,10 @@ below_one = Check(lambda v: 0.0 <= v < 1.0, "must be in [0, 1)")
 all_positive = Check(lambda v: all(x > 0 for x in v), "sizes must be positive")
 
 
+def one_of(*choices: str) -> Check:
+    return Check(lambda v: v in choices, f"must be one of {', '.join(choices)}")
+
+
 def setting(default: Any, help: str, check: Check | None = None) -> Any:
     """A dataclass field declaring a setting (`help`: one line for `--help`)."""
     assert help and "\n" not in help, "a setting's help is one line"

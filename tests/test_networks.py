@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.components.networks import dueling_aggregate, param_count
-from purejaxdqn.config import CARTPOLE, NATURE
+from purejaxdqn.config import CARTPOLE, MINATAR, NATURE
 from purejaxdqn.parts import build_network
 
 
@@ -48,3 +48,58 @@ def test_dueling_aggregation_by_hand():
     # Q = V + A - mean(A): row0 mean 2 -> [1,2,3]; row1 mean 2 -> [-3,-3,3]
     expected = np.array([[1.0, 2.0, 3.0], [-3.0, -3.0, 3.0]])
     np.testing.assert_allclose(dueling_aggregate(value, advantage), expected)
+
+
+def _both_ways(config, obs_shape, num_actions=4):
+    """The network computed with XLA's convolution and with im2col, same init key."""
+    obs = jax.random.randint(jax.random.PRNGKey(3), (5,) + obs_shape, 0, 256).astype(jnp.uint8)
+    if obs_shape[-1] == 10:  # MinAtar: 0/1 channels
+        obs = (obs > 200).astype(jnp.uint8)
+    out = {}
+    for impl in ("xla", "im2col"):
+        net = build_network(config.replace(conv_impl=impl), num_actions, obs_shape, jnp.uint8)
+        params = net.init(jax.random.PRNGKey(0), obs[:1])
+        out[impl] = params, net.apply(params, obs), net
+    return out
+
+
+def test_im2col_and_xla_convolutions_share_parameters_and_agree():
+    # Every CNN torso: the same parameter tree and initial values (so checkpoints load
+    # either way), Q-values equal up to float32 summation order, and the same gradients.
+    for config, shape in ((NATURE, (4, 84, 84)), (NATURE.replace(torso="two_conv"), (4, 84, 84)),
+                          (MINATAR, (4, 10, 10))):
+        out = _both_ways(config, shape)
+        (p_xla, q_xla, net_xla), (p_col, q_col, net_col) = out["xla"], out["im2col"]
+        assert jax.tree_util.tree_structure(p_xla) == jax.tree_util.tree_structure(p_col)
+        for a, b in zip(jax.tree_util.tree_leaves(p_xla), jax.tree_util.tree_leaves(p_col)):
+            np.testing.assert_array_equal(a, b)
+        assert float(jnp.max(jnp.abs(q_xla))) > 1e-3  # a real comparison, not of zeros
+        np.testing.assert_allclose(q_col, q_xla, rtol=1e-4, atol=1e-5)
+        obs = jnp.ones((2,) + shape, jnp.uint8)
+        g_xla = jax.grad(lambda p: net_xla.apply(p, obs).sum())(p_xla)
+        g_col = jax.grad(lambda p: net_col.apply(p, obs).sum())(p_col)
+        for a, b in zip(jax.tree_util.tree_leaves(g_xla), jax.tree_util.tree_leaves(g_col)):
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_impl_auto_is_im2col_only_for_the_minatar_cnn_on_cpu(monkeypatch):
+    from purejaxdqn.components import networks
+
+    assert networks.NatureCNN().conv_impl == "auto"
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    assert networks.MinAtarCNN().im2col()
+    assert not networks.NatureCNN().im2col() and not networks.TwoConv().im2col()
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert not networks.MinAtarCNN().im2col()
+    for settings in (networks.NatureCNN, networks.TwoConv, networks.MinAtarCNN):
+        assert settings(conv_impl="im2col").im2col()
+        assert not settings(conv_impl="xla").im2col()
+
+
+def test_bad_conv_impl_is_one_line_config_error():
+    import pytest
+
+    from purejaxdqn.config import ConfigError
+
+    with pytest.raises(ConfigError, match="conv_impl must be one of auto, im2col, xla, got fft"):
+        NATURE.replace(conv_impl="fft").validate()

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import Settings, all_positive, positive, setting
+from purejaxdqn.settings import Settings, all_positive, one_of, positive, setting
 
 TORSOS: Registry = Registry("torso")
 HEADS: Registry = Registry("head")
@@ -28,20 +28,32 @@ class Network(NamedTuple):
     apply: Callable[[Any, jax.Array], jax.Array]
 
 
+def conv(features: int, kernel: int, stride: int, im2col: bool, index: int) -> nn.Module:
+    """A VALID convolution layer named like flax's own ("Conv_<index>"), so the two ways of
+    computing it share parameters and checkpoints: `PatchConv` (im2col) or `nn.Conv`."""
+    if im2col:
+        return PatchConv(features, (kernel, kernel), (stride, stride), name=f"Conv_{index}")
+    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="VALID",
+                   name=f"Conv_{index}")
+
+
 class NatureTorso(nn.Module):
     """Mnih et al. (2015): 32x8x8/4, 64x4x4/2, 64x3x3/1, ReLU, VALID padding.
 
     Takes uint8 frames (B, stack, 84, 84) as envpool gives them (channels first)
     and scales to [0, 1] inside, so the replay stores bytes, not floats.
+    `im2col`: compute the convolutions as patches @ kernel (`PatchConv`).
     """
+
+    im2col: bool = False
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0  # NCHW -> NHWC
         # Flax defaults to SAME padding; Nature used VALID (7x7x64 = 3136 features).
-        x = nn.relu(nn.Conv(32, (8, 8), strides=(4, 4), padding="VALID")(x))
-        x = nn.relu(nn.Conv(64, (4, 4), strides=(2, 2), padding="VALID")(x))
-        x = nn.relu(nn.Conv(64, (3, 3), strides=(1, 1), padding="VALID")(x))
+        x = nn.relu(conv(32, 8, 4, self.im2col, 0)(x))
+        x = nn.relu(conv(64, 4, 2, self.im2col, 1)(x))
+        x = nn.relu(conv(64, 3, 1, self.im2col, 2)(x))
         return x.reshape(x.shape[0], -1)
 
 
@@ -52,35 +64,42 @@ class TwoConvTorso(nn.Module):
     (B, stack, H, W) are scaled to [0, 1] inside (the note feeds raw 0..255 floats).
     """
 
+    im2col: bool = False
+
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32) / 255.0  # NCHW -> NHWC
-        x = nn.relu(nn.Conv(32, (8, 8), strides=(4, 4), padding="VALID")(x))
-        x = nn.relu(nn.Conv(64, (4, 4), strides=(2, 2), padding="VALID")(x))
+        x = nn.relu(conv(32, 8, 4, self.im2col, 0)(x))
+        x = nn.relu(conv(64, 4, 2, self.im2col, 1)(x))
         return nn.relu(nn.Dense(512)(x.reshape(x.shape[0], -1)))
 
 
 class PatchConv(nn.Module):
-    """A VALID, stride-1 convolution computed as patches @ kernel (im2col), with
-    `nn.Conv`'s parameters (kernel [kh, kw, C, F], bias [F]) and its result up to float
-    rounding. Why: XLA:CPU runs convolution gradients inside a loop (the fused engine's
-    `lax.scan`) about 7x slower than as a top-level call, while matrix products run at
-    full speed in both (measured on this 2-core CPU, MinAtar's 16x3x3 layer: 8-10 ms vs
-    1.6-2.1 ms per update inside a scan)."""
+    """A VALID convolution computed as patches @ kernel (im2col), with `nn.Conv`'s
+    parameters (kernel [kh, kw, C, F], bias [F]) and its result up to float rounding.
+    Why: XLA:CPU runs convolution gradients inside a loop (the fused engine's) about 7x
+    slower than as a top-level call, while matrix products run at full speed in both
+    (measured on this 2-core CPU, MinAtar's 16x3x3 layer: 8-10 ms vs 1.6-2.1 ms per
+    update inside a loop). Not everywhere faster: the Nature CNN's update as one call
+    runs at 16-18 updates/s with it, 24-29 with XLA's convolutions
+    (benchmarks/results/learner_limit_cpu.json), hence `ConvSettings`' per-torso default."""
 
     features: int
     kernel_size: tuple[int, int] = (3, 3)
+    strides: tuple[int, int] = (1, 1)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:  # NHWC
-        kh, kw = self.kernel_size
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
         _, height, width, channels = x.shape
         kernel = self.param("kernel", nn.initializers.lecun_normal(),
                             (kh, kw, channels, self.features))
         bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
-        rows, cols = height - kh + 1, width - kw + 1
-        patches = jnp.concatenate([x[:, i:i + rows, j:j + cols, :]
-                                   for i in range(kh) for j in range(kw)], axis=-1)
+        rows, cols = (height - kh) // sh + 1, (width - kw) // sw + 1
+        # patch feature (i, j, c) is kernel row (i, j, c): the order of kernel.reshape
+        patches = jnp.concatenate(
+            [x[:, i:i + sh * (rows - 1) + 1:sh, j:j + sw * (cols - 1) + 1:sw, :]
+             for i in range(kh) for j in range(kw)], axis=-1)
         return patches @ kernel.reshape(kh * kw * channels, self.features) + bias
 
 
@@ -89,10 +108,12 @@ class MinAtarTorso(nn.Module):
     padding, ReLU (10x10 -> 8x8x16 = 1,024 features); with head_hidden=128 the whole net
     is theirs. Takes (B, C, 10, 10) 0/1 bytes, channels first like envpool's stacks."""
 
+    im2col: bool = False
+
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         x = jnp.transpose(obs, (0, 2, 3, 1)).astype(jnp.float32)  # NCHW -> NHWC, already 0/1
-        x = nn.relu(PatchConv(16, (3, 3), name="Conv_0")(x))
+        x = nn.relu(conv(16, 3, 1, self.im2col, 0)(x))
         return x.reshape(x.shape[0], -1)
 
 
@@ -156,9 +177,26 @@ class MLPSettings(Settings):
                                           all_positive)
 
 
+@dataclasses.dataclass(frozen=True)
+class ConvSettings(Settings):
+    conv_impl: str = setting(
+        "auto", "how the CNN torsos compute convolutions: im2col (patches @ kernel), xla "
+        "(XLA's convolution) or auto (the faster one measured: im2col for the MinAtar CNN on "
+        "CPU, xla otherwise)", one_of("auto", "im2col", "xla"))
+
+    # auto picks im2col only where it was measured faster: on XLA:CPU, for the small MinAtar
+    # CNN (its update runs inside the fused loop); see PatchConv.
+    im2col_on_cpu = False
+
+    def im2col(self) -> bool:
+        if self.conv_impl == "auto":
+            return self.im2col_on_cpu and jax.default_backend() == "cpu"
+        return self.conv_impl == "im2col"
+
+
 @TORSOS.register("auto")
 @dataclasses.dataclass(frozen=True)
-class Auto(MLPSettings):
+class Auto(MLPSettings, ConvSettings):
     def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
         """The Nature CNN for image stacks (C, H, W) at least 36 pixels wide (its three VALID
         convolutions need that), the MinAtar CNN for smaller images (10x10), an MLP for
@@ -172,9 +210,9 @@ class Auto(MLPSettings):
 
 @TORSOS.register("nature_cnn")
 @dataclasses.dataclass(frozen=True)
-class NatureCNN(Settings):
+class NatureCNN(ConvSettings):
     def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
-        return NatureTorso()
+        return NatureTorso(im2col=self.im2col())
 
 
 @TORSOS.register("mlp")
@@ -187,16 +225,18 @@ class MLP(MLPSettings):
 
 @TORSOS.register("two_conv")
 @dataclasses.dataclass(frozen=True)
-class TwoConv(Settings):
+class TwoConv(ConvSettings):
     def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
-        return TwoConvTorso()
+        return TwoConvTorso(im2col=self.im2col())
 
 
 @TORSOS.register("minatar_cnn")
 @dataclasses.dataclass(frozen=True)
-class MinAtarCNN(Settings):
+class MinAtarCNN(ConvSettings):
+    im2col_on_cpu = True
+
     def build(self, obs_shape: Sequence[int], obs_dtype: Any) -> nn.Module:
-        return MinAtarTorso()
+        return MinAtarTorso(im2col=self.im2col())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -45,6 +45,8 @@ def decide(run_dir: str, config: Config, *, extend: bool = False, restart: bool 
                             f"{hint}") from None
     from purejaxdqn.run import checkpoint
 
+    # compared without the saving fields, for every action: an extension, like a resume,
+    # may save at other times than the run on disk did
     config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
     if extend and checkpoint.exists(run_dir) and existing.total_steps < config.total_steps \
             and existing.replace(total_steps=config.total_steps) == config:

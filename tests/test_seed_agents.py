@@ -285,6 +285,9 @@ def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
     (run_dir / "summary.json").write_text(json.dumps({"stopped_by": None}))
     bigger = config.replace(total_steps=config.total_steps + 1)
     assert decide(str(run_dir), bigger, extend=True) == "extend"
+    # when and where it saves may differ, as for any resume: nothing it learns changes
+    assert decide(str(run_dir), bigger.replace(
+        checkpoint_minutes=config.checkpoint_minutes + 5), extend=True) == "extend"
     assert decide(str(run_dir), config, extend=True) == "reuse"
     with pytest.raises(seed_agents.AblationError):  # another change is refused
         decide(str(run_dir), bigger.replace(gamma=0.9), extend=True)

@@ -176,3 +176,16 @@ def test_engines_benchmark_smoke(tmp_path):
     assert [r.get("engine") for r in rows[:2]] == ["host", "fused"]
     assert rows[2]["fused_over_host"] > 0
     assert engines.main(["--workloads", "pong"]) == 2
+
+
+def test_peer_breakdown_update_pair_and_bad_input(tmp_path, capsys):
+    # the update-alone comparison runs (both loops compile and give times), and a missing
+    # PureJaxRL checkout is one line and exit 2 before anything runs
+    from benchmarks import peer_breakdown
+
+    times = peer_breakdown.our_update_pair(20)
+    assert set(times) == {"update_us_ours", "update_us_minimal"}
+    assert all(t > 0 for t in times.values())
+    assert peer_breakdown.main(["--purejaxrl", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("peer_breakdown: error:")

@@ -13,6 +13,9 @@ rebuilt after every run and with `--report-only`:
                               final Nature-protocol evaluation, and a uniform-random
                               policy's score on the same env (100 games) for scale
   curves_<game>.png           `purejaxdqn plot` panels of the run
+  young_tian_comparison.png   with --young-tian-image GIF (their README's curve image
+                              from a kenjyoung/MinAtar checkout): our curves drawn on
+                              their panels, same axes (experiments/young_tian_figure.py)
 
 Young & Tian (2019) publish DQN results as learning-curve images only (kenjyoung/MinAtar
 README, img/learning_curves.gif; docs/minatar_facts.md): no numbers are copied here.
@@ -29,6 +32,7 @@ import numpy as np
 
 from experiments.common import AblationError, Interrupted, split_list
 from experiments.runner import decide, train_session
+from experiments.young_tian_figure import ImageError, comparison_figure, load_image
 from purejaxdqn.config import PRESETS, Config, ConfigError
 from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
 from purejaxdqn.run.checkpoint import CheckpointError
@@ -64,8 +68,10 @@ def random_score(config: Config, episodes: int = 100) -> dict:
     return evaluate_jax(config, agent.network, episodes)(params, jax.random.PRNGKey(1), 12_345)
 
 
-def report(out: str) -> str:
-    rows = []
+def report(out: str, young_tian_image: str | None = None) -> str:
+    """Rebuild the table and curves; with `young_tian_image` (kenjyoung/MinAtar's
+    img/learning_curves.gif) also young_tian_comparison.png (experiments/young_tian_figure)."""
+    rows, runs = [], {}
     for game in GAMES:
         run_dir = os.path.join(out, "runs", game)
         if not os.path.isdir(run_dir):
@@ -86,6 +92,10 @@ def report(out: str) -> str:
                      "final_eval_step": final[0]["step"] if final else None,
                      "random_policy": random_score(config)["score_mean"]})
         plot_runs([run]).savefig(os.path.join(out, f"curves_{game}.png"), dpi=90)
+        runs[game] = run
+    if young_tian_image and runs:
+        figure = comparison_figure(load_image(young_tian_image), runs)
+        figure.savefig(os.path.join(out, "young_tian_comparison.png"), dpi=90)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(rows, f, indent=2)
     lines = ["| game | seeds | agent steps | training return, last 100 games (mean [95% CI]) "
@@ -121,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="agent steps per seed (default: %(default)s)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help="study folder: runs/<game>/ and the report (default: %(default)s)")
+    parser.add_argument("--young-tian-image", metavar="GIF", default=None,
+                        help="img/learning_curves.gif of a kenjyoung/MinAtar checkout: also "
+                             "draw our curves on their published ones "
+                             "(young_tian_comparison.png; default: off)")
     parser.add_argument("--report-only", action="store_true",
                         help="rebuild the table and curves from the run dirs, train nothing "
                              "(default: off)")
@@ -136,13 +150,15 @@ def main(argv=None) -> int:
             raise ConfigError(f"unknown MinAtar game(s) {', '.join(unknown) or '(none)'}; "
                               f"choose from {', '.join(GAMES)}")
         seeds = tuple(parse_int(s, "seed") for s in split_list(args.seeds))
+        if args.young_tian_image:
+            load_image(args.young_tian_image)  # a wrong file fails now, not after training
         configs = {g: game_config(g, seeds, parse_int(args.steps, "--steps")) for g in games}
         # every run dir checked before any training; a larger --steps extends a finished run
         plan = [] if args.report_only else [
             (game, config, path, decide(path, config, extend=True))
             for game, config in configs.items()
             for path in [os.path.join(args.out, "runs", game)]]
-    except (ConfigError, AblationError) as error:
+    except (ConfigError, AblationError, ImageError) as error:
         print(f"experiments.minatar: error: {error}", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
@@ -157,7 +173,7 @@ def main(argv=None) -> int:
         except Interrupted as stopped:
             print(stopped)
             return stopped.exit_code
-    print(report(args.out))
+    print(report(args.out, args.young_tian_image))
     return 0
 
 

@@ -308,23 +308,46 @@ def peer_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def peer_breakdown_table(report: dict) -> str:
+    """The peer workload split into parts (benchmarks/peer_breakdown.py)."""
+    theirs, ours = report["parts"]["theirs"], report["parts"]["ours"]
+    med = lambda part, name, digits=1: f"{part[name]['median']:,.{digits}f}"  # noqa: E731
+    rows = ["| part | PureJaxRL `dqn.py` | purejaxdqn |", "|---|---:|---:|",
+            f"| imports, s | {med(theirs, 'imports_s')} | {med(ours, 'imports_s')} |",
+            f"| compilation of the training program, s | {med(theirs, 'compile_s_500000')} | "
+            f"{med(ours, 'compile_s')} |",
+            f"| steady state, µs per env iteration (10 envs, one update of 128) | "
+            f"{med(theirs, 'steady_us_per_iteration', 0)} | "
+            f"{med(ours, 'steady_us_per_iteration_learning_on', 0)} |",
+            f"| the same without learning (act, env, replay), µs | – | "
+            f"{med(ours, 'steady_us_per_iteration_learning_off', 0)} |",
+            f"| one update alone, µs (a minimal hand-written flax/optax update: "
+            f"{med(ours, 'update_us_minimal', 0)}) | – | {med(ours, 'update_us_ours', 0)} |"]
+    return "\n".join(rows)
+
+
 # --- the README section ----------------------------------------------------------
-# (file pattern in results/, heading, the sentence before the machine, table)
+# (file pattern in results/, the JSON's "benchmark", heading, the sentence before the
+# machine, table)
 RESULT_SECTIONS = (
-    ("engines_*.json", "Engines: fused vs host",
+    ("engines_*.json", "engines", "Engines: fused vs host",
      lambda report: "The real training loop (`train.train`), median agent steps/s over log "
                     "windows once learning runs, all seeds together; workloads in "
                     "`benchmarks/engines.py`.", engines_table),
-    ("learner_limit_*.json", "The learner against the machine's limit",
+    ("learner_limit_*.json", "learner_limit", "The learner against the machine's limit",
      lambda report: "The agent's jitted `learn` (sample, augmentation where the preset has "
                     "it, forward and backward passes, optimizer, target update), FLOPs from "
                     "XLA's cost analysis.", learner_limit_table),
-    ("peer_*.json", "Against PureJaxRL's DQN on its workload",
+    ("peer_*.json", "peer", "Against PureJaxRL's DQN on its workload",
      lambda report: "CartPole-v1, 500k agent steps, PureJaxRL's default DQN settings "
                     "(`benchmarks/peer.py`); each program a fresh process, alternating, "
                     f"{len(report['reps'])} repetitions; `cold`: an empty persistent "
                     "compilation cache (everything compiles), `warm`: one the same "
                     "program filled before (a re-run).", peer_table),
+    ("peer_breakdown_*.json", "peer_breakdown", "Where the peer workload's time goes",
+     lambda report: "Each program's parts in fresh processes without a compilation cache, "
+                    f"medians of {len(report['reps'])} repetitions "
+                    "(`benchmarks/peer_breakdown.py`).", peer_breakdown_table),
 )
 
 
@@ -367,8 +390,10 @@ def section(results_dir: str, base_dir: str | None = None) -> str:
                   f"{report.get('benchmark', '')}. Machine: "
                   f"{machine_line(_replay_machine(report.get('machine', {})))}.", "",
                   replay_table(report)]
-    for pattern, title, intro, table in RESULT_SECTIONS:
+    for pattern, benchmark, title, intro, table in RESULT_SECTIONS:
         for path, report in _load(results_dir, pattern):
+            if report.get("benchmark") != benchmark:  # peer_*.json also finds peer_breakdown_*
+                continue
             lines += ["", f"### {title} (`{os.path.basename(path)}`)", "",
                       f"{intro(report)} Machine: {machine_line(report.get('machine', {}))}.",
                       "", table(report)]

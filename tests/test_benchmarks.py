@@ -189,3 +189,23 @@ def test_peer_breakdown_update_pair_and_bad_input(tmp_path, capsys):
     assert peer_breakdown.main(["--purejaxrl", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("peer_breakdown: error:")
+
+
+def test_report_renders_the_peer_breakdown_apart_from_the_peer_table(tmp_path):
+    # peer_*.json matches peer_breakdown_*.json too: each section takes only its own JSON
+    from benchmarks import report
+
+    value = lambda x: {"median": x, "min": x, "max": x, "n": 1, "values": [x]}  # noqa: E731
+    theirs = {"imports_s": 3.0, "compile_s_500000": 2.8, "steady_us_per_iteration": 224.0}
+    ours = {"imports_s": 3.1, "compile_s": 3.9, "steady_us_per_iteration_learning_on": 240.0,
+            "steady_us_per_iteration_learning_off": 30.0, "update_us_ours": 156.0,
+            "update_us_minimal": 155.0}
+    (tmp_path / "peer_breakdown_cpu.json").write_text(json.dumps({
+        "benchmark": "peer_breakdown", "machine": {"cpu_model": "test"}, "reps": [{}],
+        "parts": {"theirs": {k: value(v) for k, v in theirs.items()},
+                  "ours": {k: value(v) for k, v in ours.items()}}}))
+    text = report.section(str(tmp_path))
+    assert "### Where the peer workload's time goes (`peer_breakdown_cpu.json`)" in text
+    assert "| steady state, µs per env iteration (10 envs, one update of 128) | 224 | 240 |" \
+        in text
+    assert "Against PureJaxRL" not in text

@@ -49,7 +49,8 @@ from benchmarks.common import log, machine_info, result_path, stats, write_json
 # script's LogWrapper the old 5-tuple (done = terminated or truncated, as gymnax < 1.0
 # reported it), and restores `jax.tree_map`, an alias of jax.tree_util.tree_map that the
 # script calls and JAX 0.6 removed, so the script runs unchanged on our JAX and gymnax.
-THEIR_RUNNER = """
+# THEIR_IMPORT is that set-up and import (benchmarks.peer_breakdown times it on its own).
+THEIR_IMPORT = """
 import importlib.util, json, sys, time
 start = time.perf_counter()
 import jax
@@ -67,6 +68,9 @@ jax.tree_map = jax.tree_util.tree_map
 spec = importlib.util.spec_from_file_location("purejaxrl_dqn", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
+"""
+# ... then runs main(), catching what it passes to jax.block_until_ready.
+THEIR_RUNNER = THEIR_IMPORT + """
 caught = {}
 block = jax.block_until_ready
 def catch(x):

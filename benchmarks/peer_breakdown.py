@@ -31,14 +31,15 @@ import subprocess
 import sys
 
 from benchmarks.common import log, machine_info, result_path, stats, write_json
-from benchmarks.peer import THEIR_RUNNER, peer_config
+from benchmarks.peer import THEIR_IMPORT, peer_config
 
 ITERATIONS = 4000  # env iterations per timed call of our fused loop
 UPDATES = 4000  # updates per timed loop of the update-alone comparison
 
-# Imports PureJaxRL's dqn.py (through benchmarks.peer's compatibility shim, up to the
-# line that runs main()), then times make_train's compilation and two run lengths.
-THEIR_PARTS = THEIR_RUNNER.split("caught = {}")[0] + """
+# Imports PureJaxRL's dqn.py (through benchmarks.peer's compatibility shim), then times
+# make_train's compilation and two run lengths. The config is the one its main() builds
+# (dqn.py's defaults, which main() does not expose), with TOTAL_TIMESTEPS varied.
+THEIR_PARTS = THEIR_IMPORT + """
 imported = time.perf_counter() - start
 config = dict(TOTAL_TIMESTEPS=5e5, NUM_ENVS=10, BUFFER_SIZE=10000, BUFFER_BATCH_SIZE=128,
               EPSILON_START=1.0, EPSILON_FINISH=0.05, EPSILON_ANNEAL_TIME=25e4,

@@ -130,10 +130,10 @@ def obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
 def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     """(replay frame shape, dtype, frames stacked) for `config.env_id`, read from
     envpool's spec without starting any env (for memory estimates)."""
-    from purejaxdqn.envs.jax_envs import gymnax_name, make_jax_env
+    from purejaxdqn.envs.jax_envs import has_jax_env, make_jax_env
 
     kind, envpool_id, _ = resolve_env_id(config.env_id)
-    if not KINDS[kind].envpool or (kind == "vector" and gymnax_name(config.env_id)):
+    if not KINDS[kind].envpool or has_jax_env(config):
         # the JAX env where there is one: the same layout, without importing envpool
         spec = make_jax_env(config, 1, 1).spec
         return spec.frame_shape, spec.obs_dtype, spec.frame_stack

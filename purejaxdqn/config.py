@@ -23,8 +23,8 @@ from typing import Any
 from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
                                    sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import (ConfigError, check_choice, check_value, help_of, non_negative,
-                                 positive, probability, setting)
+from purejaxdqn.settings import (ConfigError, check_choice, check_value, choices_of, help_of,
+                                 non_negative, one_of, positive, probability, setting)
 
 __all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
 
@@ -34,10 +34,6 @@ REGISTRIES: tuple[Registry, ...] = (
     targets.TARGETS, losses.LOSSES, optimizers.OPTIMIZERS, target_updates.TARGET_UPDATES,
     exploration.SCHEDULES, sampling.SAMPLING, augmentation.AUGMENTATIONS, networks.TORSOS,
     networks.HEADS)
-
-# Allowed values of the string fields that are not component names.
-FIXED_CHOICES = {"update_trigger": ("steps", "episodes"), "obs_transform_on": ("device", "host"),
-                 "engine": ("auto", "host", "fused")}
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
 # Step counters, schedule lengths and sizes become int32 arrays on the device.
@@ -83,7 +79,7 @@ class Config:
     obs_resize: tuple[int, ...] = setting((), "h,w: nearest-neighbour resize after the crop "
                                               "(note 002; empty: none)")
     obs_transform_on: str = setting("device", "where the crop/resize runs: on device inside "
-                                              "act, or on the host")
+                                              "act, or on the host", one_of("device", "host"))
 
     # --- schedule (agent steps, all envs) -----------------------------------
     total_steps: int = setting(12_500_000, "agent steps to train per seed, summed over envs "
@@ -98,7 +94,7 @@ class Config:
     target_update: str = setting("hard", "how the target network follows the online one")
     update_trigger: str = setting("steps", "when updates run: every steps_per_update agent "
                                            "steps, or updates_per_episode updates after each "
-                                           "finished episode")
+                                           "finished episode", one_of("steps", "episodes"))
     updates_per_episode: int = setting(10, "gradient updates after each finished episode "
                                            "(update_trigger episodes)", positive)
 
@@ -154,7 +150,8 @@ class Config:
     engine: str = setting("auto", "host: envs on the host, one device call per env iteration "
                                   "(every env); fused: env, act, replay and learning inside one "
                                   "jitted scan (JAX envs: CartPole-v1, Acrobot-v1, *-MinAtar); "
-                                  "auto: fused where the env has a JAX version")
+                                  "auto: fused where the env has a JAX version",
+                                  one_of("auto", "host", "fused"))
     chunk_iterations: int = setting(0, "fused engine: env iterations per device call (0: sized "
                                        "to about one second of work); results do not depend on "
                                        "it", non_negative)
@@ -342,11 +339,13 @@ def fields_by_name() -> dict[str, dataclasses.Field]:
 
 class _FieldChoices(Mapping):
     """field -> allowed values: a component field's are its registry's names, read when
-    asked, so a component registered later (from outside the package) counts."""
+    asked, so a component registered later (from outside the package) counts; any other
+    setting's are those its declaration lists (`settings.one_of`)."""
 
     def _all(self) -> dict[str, tuple[str, ...]]:
-        own = {f.name for f in _own_fields()}
-        return {**{r.field: r.names() for r in REGISTRIES if r.field in own}, **FIXED_CHOICES}
+        fields = fields_by_name()
+        declared = {name: choices_of(f) for name, f in fields.items() if choices_of(f)}
+        return {**{r.field: r.names() for r in REGISTRIES if r.field in fields}, **declared}
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
         return self._all()[name]

@@ -21,10 +21,13 @@ class ConfigError(ValueError):
 
 
 class Check(NamedTuple):
-    """`ok(value)` is False for a bad value; the error then reads '<name> <rule>, got <value>'."""
+    """`ok(value)` is False for a bad value; the error then reads '<name> <rule>, got <value>'.
+    A check made by `one_of` also lists its `choices`: argparse, `--help` and the error's
+    "did you mean" read them from there."""
 
     ok: Callable[[Any], bool]
     rule: str
+    choices: tuple[str, ...] = ()
 
 
 positive = Check(lambda v: v > 0, "must be positive")
@@ -36,7 +39,14 @@ all_positive = Check(lambda v: all(x > 0 for x in v), "sizes must be positive")
 
 
 def one_of(*choices: str) -> Check:
-    return Check(lambda v: v in choices, f"must be one of {', '.join(choices)}")
+    """A string setting that takes one of `choices`."""
+    return Check(lambda v: v in choices, f"must be one of {', '.join(choices)}", choices)
+
+
+def choices_of(field: dataclasses.Field) -> tuple[str, ...]:
+    """The values a setting declared with `one_of` takes; () for any other setting."""
+    check = field.metadata.get("check")
+    return check.choices if check is not None else ()
 
 
 def setting(default: Any, help: str, check: Check | None = None) -> Any:
@@ -52,7 +62,9 @@ def help_of(field: dataclasses.Field) -> str:
 def check_value(field: dataclasses.Field, value: Any) -> None:
     """ConfigError '<name> <rule>, got <value>' when the field's own check refuses `value`."""
     check = field.metadata.get("check")
-    if check is not None and not check.ok(value):
+    if check is not None and check.choices:
+        check_choice(field.name, value, check.choices)
+    elif check is not None and not check.ok(value):
         raise ConfigError(f"{field.name} {check.rule}, got {value}")
 
 

@@ -32,6 +32,8 @@ def test_presets_validate():
     ({"loss": "l1"}, "loss must be one of"),
     ({"optimizer": "sgd"}, "optimizer must be one of"),
     ({"replay": "fifo"}, "replay must be one of"),
+    ({"engine": "fuse"}, "engine must be one of auto, host, fused; got 'fuse' (did you mean "),
+    ({"update_trigger": "episode"}, "update_trigger must be one of steps, episodes;"),
     ({"target_update_period": 10_001}, "multiple of steps_per_update"),
     ({"soft_tau": 0.0}, "soft_tau must be in (0, 1]"),
     ({"warmup_steps": 2_000_000}, "exceeds replay_capacity"),
@@ -94,3 +96,14 @@ def test_limits_are_explained(changes, fragment):
     with pytest.raises(ConfigError, match=None) as info:
         NATURE.replace(**changes).validate()
     assert fragment in str(info.value)
+
+
+def test_choices_are_declared_once_with_the_setting():
+    """A setting declared with one_of gives its choices to validate, argparse and --help
+    (FIELD_CHOICES) from that one declaration, a component's own settings included."""
+    from purejaxdqn.config import FIELD_CHOICES
+
+    assert FIELD_CHOICES["engine"] == ("auto", "host", "fused")
+    assert FIELD_CHOICES["obs_transform_on"] == ("device", "host")
+    assert FIELD_CHOICES["conv_impl"] == ("auto", "im2col", "xla")  # a component's setting
+    assert "huber" in FIELD_CHOICES["loss"]  # a registry's names

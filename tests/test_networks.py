@@ -101,5 +101,7 @@ def test_bad_conv_impl_is_one_line_config_error():
 
     from purejaxdqn.config import ConfigError
 
-    with pytest.raises(ConfigError, match="conv_impl must be one of auto, im2col, xla, got fft"):
+    with pytest.raises(ConfigError, match="conv_impl must be one of auto, im2col, xla; got 'fft'"):
         NATURE.replace(conv_impl="fft").validate()
+    with pytest.raises(ConfigError, match="did you mean 'xla'"):
+        NATURE.replace(conv_impl="xl").validate()

@@ -235,7 +235,7 @@ def _print_presets() -> None:
             changed = {k: v for k, v in preset.to_dict().items()
                        if v != getattr(Config(), k)}
             print(f"{name}: {json.dumps(changed) if changed else '(Nature DQN defaults)'}")
-        print("\nchoices (the components' registered names):")
+        print("\nchoices (components' registered names, and declared choices):")
         for name, choices in FIELD_CHOICES.items():
             print(f"  --{name.replace('_', '-')}: {', '.join(choices)}")
         sys.stdout.flush()

@@ -38,14 +38,21 @@ UPDATES = 4000  # updates per timed loop of the update-alone comparison
 
 # Imports PureJaxRL's dqn.py (through benchmarks.peer's compatibility shim), then times
 # make_train's compilation and two run lengths. The config is the one its main() builds
-# (dqn.py's defaults, which main() does not expose), with TOTAL_TIMESTEPS varied.
+# inline (dqn.py's defaults, not exposed otherwise): main() runs until it calls
+# make_train, which here hands the config back instead of building anything.
 THEIR_PARTS = THEIR_IMPORT + """
 imported = time.perf_counter() - start
-config = dict(TOTAL_TIMESTEPS=5e5, NUM_ENVS=10, BUFFER_SIZE=10000, BUFFER_BATCH_SIZE=128,
-              EPSILON_START=1.0, EPSILON_FINISH=0.05, EPSILON_ANNEAL_TIME=25e4,
-              TARGET_UPDATE_INTERVAL=500, LR=2.5e-4, LEARNING_STARTS=10000,
-              TRAINING_INTERVAL=10, LR_LINEAR_DECAY=False, GAMMA=0.99, TAU=1.0,
-              ENV_NAME="CartPole-v1", SEED=0, NUM_SEEDS=1, WANDB_MODE="disabled")
+class TheirConfig(Exception):
+    pass
+def hand_back(config):
+    raise TheirConfig(config)
+make_train, module.make_train = module.make_train, hand_back
+try:
+    module.main()
+    raise SystemExit("dqn.py's main() never called make_train")
+except TheirConfig as their:
+    config = their.args[0]
+module.make_train = make_train
 out = {"imports_s": imported}
 for steps in (100_000, 500_000):
     t = time.perf_counter()

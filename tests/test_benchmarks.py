@@ -191,6 +191,27 @@ def test_peer_breakdown_update_pair_and_bad_input(tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith("peer_breakdown: error:")
 
 
+def test_peer_breakdown_times_the_config_their_main_builds(tmp_path):
+    """THEIR_PARTS takes dqn.py's config from its main() (not a copy of it): a stand-in
+    dqn.py with its own config and a trivial make_train shows which config was compiled."""
+    from benchmarks import peer_breakdown
+
+    script = tmp_path / "dqn.py"
+    script.write_text(f"""
+import json
+def make_train(config):
+    open({str(tmp_path / "seen.jsonl")!r}, "a").write(json.dumps(config) + "\\n")
+    return lambda rng: rng + 1
+def main():
+    make_train({{"NUM_ENVS": 7, "TOTAL_TIMESTEPS": 1e3, "LR": 0.5}})
+""")
+    out = peer_breakdown._run_json(["-c", peer_breakdown.THEIR_PARTS, str(script)], "stand-in")
+    seen = [json.loads(line) for line in (tmp_path / "seen.jsonl").read_text().splitlines()]
+    assert [(c["NUM_ENVS"], c["LR"], c["TOTAL_TIMESTEPS"]) for c in seen] == [
+        (7, 0.5, 100_000), (7, 0.5, 500_000)]
+    assert {"imports_s", "compile_s_100000", "run_s_500000"} <= set(out)
+
+
 def test_report_renders_the_peer_breakdown_apart_from_the_peer_table(tmp_path):
     # peer_*.json matches peer_breakdown_*.json too: each section takes only its own JSON
     from benchmarks import report

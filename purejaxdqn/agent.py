@@ -20,6 +20,7 @@ With several local devices the seed axis can be sharded across them
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, NamedTuple
 
 import flax
@@ -46,13 +47,15 @@ class AgentState:
 
 
 class AgentFns(NamedTuple):
-    """The same functions for ONE seed, unjitted: engines compose them in a larger jit
-    (engines/fused.py vmaps and scans them together with a JAX env)."""
+    """The same functions unjitted, for engines to compose in a larger jit
+    (engines/fused.py loops them together with a JAX env): `init` and `act` for ONE
+    seed (vmap them), the two learns over the seed axis [S, ...] already (they choose
+    how the seeds' updates are grouped, see `over_seed_groups`)."""
 
     init: Callable[[jax.Array], AgentState]
     act: Callable[[AgentState, EnvStep], tuple[AgentState, jax.Array]]
-    learn: Callable[[AgentState], tuple[AgentState, dict]]
-    learn_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]]
+    learn_seeds: Callable[[AgentState], tuple[AgentState, dict]]
+    learn_seeds_masked: Callable[[AgentState, jax.Array], tuple[AgentState, dict]]
 
 
 class Agent(NamedTuple):
@@ -107,6 +110,7 @@ class AgentSettings:
     by_episodes: bool  # learn after finished episodes (note 003), else every k agent steps
     updates_per_learn: int  # gradient updates in one `learn` call
     iterations_per_learn: int  # env iterations between `learn` calls
+    seed_group: int = 0  # seeds whose updates are vmapped together (0: all), see over_seed_groups
 
     @classmethod
     def of(cls, config: Config) -> "AgentSettings":
@@ -116,7 +120,8 @@ class AgentSettings:
                    life_loss_terminal=config.life_loss_terminal,
                    reward_clip=config.reward_clip, reward_scale=config.reward_scale,
                    by_episodes=config.update_trigger == "episodes",
-                   updates_per_learn=updates, iterations_per_learn=iterations)
+                   updates_per_learn=updates, iterations_per_learn=iterations,
+                   seed_group=config.seed_group)
 
 
 def learning_cadence(config: Config) -> tuple[int, int]:
@@ -219,30 +224,38 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
             replay=replay_lib.add(replay_params, state.replay, timestep))
         return new_state, actions
 
-    def one_update(state: AgentState):
+    def draw(state: AgentState) -> tuple[jax.Array, replay_lib.Batch]:
+        """One seed's next batch, and its key after drawing it."""
         key, sample_key = jax.random.split(state.learner.key)
         batch = replay_lib.sample(replay_params, state.replay, sample_key,
                                   sampling.beta(state.learner.steps))
-        learner, metrics = update(state.learner.replace(key=key), batch)
-        buffer = state.replay
-        if sampling.prioritized:
-            buffer = replay_lib.update_priorities(replay_params, buffer, batch.index, metrics["td_abs"])
-        del metrics["td_abs"]
-        return AgentState(learner=learner, replay=buffer), metrics
+        return key, batch
 
-    def learn(state: AgentState) -> tuple[AgentState, dict]:
+    # Every seed's batch is drawn at once; the updates run in groups of seeds (see
+    # over_seed_groups): the replay is never sliced by seed, only params and batches.
+    update_seeds = over_seed_groups(jax.vmap(update), settings.seed_group)
+    reprioritize = jax.vmap(functools.partial(replay_lib.update_priorities, replay_params))
+
+    def learn_seeds(state: AgentState) -> tuple[AgentState, dict]:
         history = []  # unrolled on purpose, see the module docstring
         for _ in range(updates_per_learn):
-            state, metrics = one_update(state)
+            keys, batch = jax.vmap(draw)(state)
+            learner, metrics = update_seeds(state.learner.replace(key=keys), batch)
+            replay = state.replay
+            if sampling.prioritized:
+                replay = reprioritize(replay, batch.index, metrics["td_abs"])
+            del metrics["td_abs"]
+            state = AgentState(learner=learner, replay=replay)
             history.append(metrics)
-        return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m)), *history)
+        return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m), axis=0),
+                                             *history)
 
-    def learn_masked(state: AgentState, active: jax.Array) -> tuple[AgentState, dict]:
-        """`learn` where `active` (this seed's flag), else the state unchanged (still computed:
-        under vmap a branch is a select)."""
-        new_state, metrics = learn(state)
-        return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new_state,
-                                      state), metrics
+    def learn_seeds_masked(state: AgentState, active: jax.Array) -> tuple[AgentState, dict]:
+        """`learn_seeds` for the seeds where `active` [S] is True, the others' state
+        unchanged (still computed: a select, not a branch)."""
+        new_state, metrics = learn_seeds(state)
+        keep = lambda n, o: jnp.where(active.reshape(active.shape + (1,) * (n.ndim - 1)), n, o)  # noqa: E731
+        return jax.tree_util.tree_map(keep, new_state, state), metrics
 
     def learn_due(iteration: int, steps: int, learning_starts: int, env_steps) -> np.ndarray | None:
         """Host rule: which seeds run `learn` in this env iteration ([S] bool), None if none.
@@ -255,13 +268,61 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
     return Agent(
         init=jax.jit(jax.vmap(init), **placed),
         act=jax.jit(jax.vmap(act), donate_argnums=0, **placed),
-        learn=jax.jit(jax.vmap(learn), donate_argnums=0, **placed),
+        learn=jax.jit(learn_seeds, donate_argnums=0, **placed),
         network=network,
         updates_per_learn=updates_per_learn,
         iterations_per_learn=settings.iterations_per_learn,
-        learn_masked=jax.jit(jax.vmap(learn_masked), donate_argnums=0, **placed),
+        learn_masked=jax.jit(learn_seeds_masked, donate_argnums=0, **placed),
         learn_due=learn_due,
-        fns=AgentFns(init=init, act=act, learn=learn, learn_masked=learn_masked),
+        fns=AgentFns(init=init, act=act, learn_seeds=learn_seeds,
+                     learn_seeds_masked=learn_seeds_masked),
         settings=settings,
     )
 
+
+
+# Seed groups of more than this many run in a fori_loop, fewer are unrolled: XLA:CPU runs
+# convolution gradients inside a loop about 8x slower (see the module docstring), and a few
+# unrolled copies of the update compile in acceptable time.
+MAX_UNROLLED_GROUPS = 8
+
+
+def over_seed_groups(fn: Callable, group: int) -> Callable:
+    """`fn` (a function of pytrees with a leading seed axis, e.g. a vmapped update) run on
+    `group` seeds at a time, the groups one after another, then the seeds left over; the
+    outputs are put back in seed order. `group` 0 (or >= the seed count): one call.
+
+    Why: vmapping the updates of many seeds in one call is not always fastest. On a CPU
+    the seeds' params and optimizer states outgrow the cache (MinAtar: total steps/s
+    peaked at 4 seeds and fell beyond), and vmapped convolutions there run slower than the
+    same convolutions one seed after another (Atari). Each seed's result is the same
+    whichever way the seeds are grouped (tested)."""
+
+    def run(*args):
+        size = jax.tree_util.tree_leaves(args)[0].shape[0]
+        if group <= 0 or group >= size:
+            return fn(*args)
+
+        def part(start, count):
+            return fn(*jax.tree_util.tree_map(
+                lambda x: jax.lax.dynamic_slice_in_dim(x, start, count), args))
+
+        full, tail = divmod(size, group)
+        if full + bool(tail) <= MAX_UNROLLED_GROUPS:
+            parts = [part(g * group, group) for g in range(full)]
+            parts += [part(full * group, tail)] if tail else []
+            return jax.tree_util.tree_map(lambda *p: jnp.concatenate(p), *parts)
+
+        shapes = jax.eval_shape(lambda: part(0, group))
+        out = jax.tree_util.tree_map(lambda s: jnp.zeros((size,) + s.shape[1:], s.dtype),
+                                     shapes)
+
+        def put(out, start, result):
+            return jax.tree_util.tree_map(
+                lambda o, r: jax.lax.dynamic_update_slice_in_dim(o, r, start, 0), out, result)
+
+        out = jax.lax.fori_loop(0, full, lambda g, o: put(o, g * group, part(g * group, group)),
+                                out)
+        return put(out, full * group, part(full * group, tail)) if tail else out
+
+    return run

@@ -155,6 +155,9 @@ class Config:
     chunk_iterations: int = setting(0, "fused engine: env iterations per device call (0: sized "
                                        "to about one second of work); results do not depend on "
                                        "it", non_negative)
+    seed_group: int = setting(0, "seeds whose gradient updates run together (vmapped), the "
+                                 "groups one after another; results do not depend on it (0: "
+                                 "auto, per backend and network as measured)", non_negative)
 
     # The components' settings, (name, value) sorted by name; read them as attributes.
     settings: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)

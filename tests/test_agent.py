@@ -1,6 +1,8 @@
 """The agent is assembled from ready parts and plain settings: it reads no component
 name, so a part nobody registered works as well as a registered one."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -51,3 +53,37 @@ def test_an_unregistered_td_rule_part_is_what_the_agent_learns_with():
     assert float(metrics["loss"][0]) != float(metrics_plain["loss"][0])
     assert int(new.learner.updates[0]) == 1
     assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(new.learner.params))
+
+
+def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
+    """Grouping the seeds' updates (vmap within a group, groups one after another) changes
+    where each seed is computed, not what: 5 seeds in groups of 2 (two groups and a tail
+    of one), unrolled and in a fori_loop, equal one call over all 5, prioritized replay and
+    two updates per learn included."""
+    import purejaxdqn.agent as agent_module
+
+    config = CONFIG.replace(replay="prioritized", steps_per_update=1).validate()
+    parts = build(config, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
+    settings = AgentSettings.of(config)
+    assert settings.updates_per_learn == 2
+    keys = jax.random.split(jax.random.PRNGKey(3), 5)
+    rng = np.random.default_rng(1)
+    inputs = [step_input([_step(rng) for _ in keys]) for _ in range(8)]
+
+    def learned(group, max_unrolled):
+        monkeypatch.setattr(agent_module, "MAX_UNROLLED_GROUPS", max_unrolled)
+        agent = assemble_agent(parts, dataclasses.replace(settings, seed_group=group), SPEC)
+        state = agent.init(keys)
+        for inp in inputs:
+            state, _ = agent.act(state, inp)
+        state, metrics = agent.learn(state)
+        state, metrics = agent.learn_masked(state, jnp.array([True, False, True, True, False]))
+        return jax.device_get((state, metrics))
+
+    one_call = learned(0, 8)
+    for group, max_unrolled in [(2, 8), (2, 1)]:
+        grouped = learned(group, max_unrolled)
+        for a, b in zip(jax.tree_util.tree_leaves(one_call), jax.tree_util.tree_leaves(grouped)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    # the masked learn left seeds 1 and 4 as the first learn made them
+    assert list(one_call[0].learner.updates) == [4, 2, 4, 4, 2]

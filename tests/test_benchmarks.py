@@ -178,6 +178,32 @@ def test_engines_benchmark_smoke(tmp_path):
     assert engines.main(["--workloads", "pong"]) == 2
 
 
+def test_seeds_benchmark_rows_and_bad_input(tmp_path, monkeypatch, capsys):
+    """benchmarks/seeds.py measures each seed count with all seeds in one call and each
+    group that splits them, and divides by one seed's total (train stubbed: its own
+    smoke runs in the engines benchmark's test); bad input is one line and exit 2."""
+    from benchmarks import seeds
+
+    def fake_end_to_end(config, overlap, reps, window, root):
+        n = len(config.seeds)
+        per_seed = 100.0 / (1 + (config.seed_group or n) / 10)
+        return {"seeds": n, "steps_per_s": {"median": per_seed},
+                **({"steps_per_s_all_seeds": {"median": per_seed * n}} if n > 1 else {})}
+
+    monkeypatch.setattr(seeds, "end_to_end", fake_end_to_end)
+    out = tmp_path / "seeds.json"
+    assert seeds.main(["--workloads", "minatar", "--seeds", "1,4", "--groups", "0,1,2,8",
+                       "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["seeds"], r["seed_group"]) for r in rows] == [(1, 0), (4, 0), (4, 1), (4, 2)]
+    assert [r["speedup"] for r in rows] == pytest.approx([1.0, 4 * 1.1 / 1.4, 4.0, 4 * 1.1 / 1.2])
+    capsys.readouterr()  # the progress lines
+    assert seeds.main(["--workloads", "pong"]) == 2
+    assert seeds.main(["--groups", "a"]) == 2
+    err = capsys.readouterr().err
+    assert [line.split(":")[:2] for line in err.splitlines()] == [["seeds", " error"]] * 2
+
+
 def test_peer_breakdown_update_pair_and_bad_input(tmp_path, capsys):
     # the update-alone comparison runs (both loops compile and give times), and a missing
     # PureJaxRL checkout is one line and exit 2 before anything runs

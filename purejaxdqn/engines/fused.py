@@ -88,7 +88,7 @@ class FusedEngine:
         due_mask = make_due_mask(self.agent.settings)
         act = jax.vmap(fns.act)
         env_step = self._env.step
-        learn, learn_masked = jax.vmap(fns.learn), jax.vmap(fns.learn_masked)
+        learn, learn_masked = fns.learn_seeds, fns.learn_seeds_masked
         by_episodes = self.agent.settings.by_episodes
 
         def iteration(carry: FusedCarry, metrics: dict, learning_starts):
@@ -136,7 +136,7 @@ class FusedEngine:
         return FusedCarry(agent=agent, env=env, last=last, iteration=jnp.zeros((), jnp.int32))
 
     def _zero_metrics(self, agent: AgentState) -> dict:
-        shapes = jax.eval_shape(jax.vmap(self.agent.fns.learn), agent)[1]
+        shapes = jax.eval_shape(self.agent.fns.learn_seeds, agent)[1]
         return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
     def checkpoint_extras(self, carry: FusedCarry) -> tuple[Any, np.ndarray]:

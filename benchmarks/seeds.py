@@ -1,0 +1,102 @@
+"""Seeds side by side: total agent steps/s against the number of seeds, and how the seeds'
+updates are grouped (`--seed-group`: vmapped together within a group, groups one after
+another).
+
+    python -m benchmarks.seeds [--workloads minatar,atari8] [--seeds 1,4,16,32]
+                               [--atari-seeds 1,2] [--groups 0,1,4] [--reps 2]
+                               [--out benchmarks/results/seeds_cpu.json]
+
+Each row is `end_to_end.end_to_end` (the real `train.train`, throughput per log window
+after compilation) for one workload, seed count and group; group 0 is all seeds in one
+vmapped call, and a group is measured only where it splits the seeds (group < seeds).
+Workloads as in `benchmarks.engines`: `minatar` on the fused engine, `atari8` (Nature DQN,
+8 envs) on the host engine. `speedup` is the row's total steps/s over one seed's; the
+sequential baseline of S seeds is one seed's total (S runs one after another).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+from benchmarks.common import log, machine_info, result_path, write_json
+from benchmarks.end_to_end import end_to_end
+from benchmarks.engines import WINDOW_STEPS, WORKLOADS
+
+ENGINE = {"minatar": "fused", "atari8": "host"}
+
+
+def _total(row: dict) -> float:
+    return row.get("steps_per_s_all_seeds", row["steps_per_s"])["median"]
+
+
+def run(workloads, seeds_list, atari_seeds, groups, reps: int, quick: bool) -> dict:
+    machine = machine_info()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="seeds-") as root:
+        for workload in workloads:
+            one_seed = None
+            for num_seeds in atari_seeds if workload.startswith("atari") else seeds_list:
+                base = WORKLOADS[workload].replace(seeds=tuple(range(num_seeds)),
+                                                   engine=ENGINE[workload])
+                window = WINDOW_STEPS[workload] // (10 if quick else 1)
+                if quick:
+                    base = base.replace(warmup_steps=base.warmup_steps // 10)
+                for group in sorted({0} | {g for g in groups if 0 < g < num_seeds}):
+                    log(f"{workload}, {num_seeds} seed(s), seed_group {group or 'all'}")
+                    row = end_to_end(base.replace(seed_group=group), True, reps, window, root)
+                    one_seed = one_seed or _total(row)
+                    row.update(workload=workload, seed_group=group,
+                               total_steps_per_s=_total(row), speedup=_total(row) / one_seed)
+                    rows.append(row)
+                    log(f"  {row['total_steps_per_s']:.0f} agent steps/s all seeds, "
+                        f"{row['speedup']:.2f}x one seed")
+    machine["load_average_end"] = list(os.getloadavg())
+    return {"benchmark": "seeds", "machine": machine, "reps": reps, "quick": quick,
+            "workloads": {w: WORKLOADS[w].to_dict() for w in workloads}, "rows": rows}
+
+
+def _ints(text: str) -> list[int]:
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < 0:
+        raise ValueError(text)
+    return values
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.seeds",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", default="minatar,atari8",
+                        help=f"comma-separated, of {', '.join(ENGINE)}")
+    parser.add_argument("--seeds", default="1,4,16,32", help="seed counts for minatar")
+    parser.add_argument("--atari-seeds", default="1,2", help="seed counts for atari8")
+    parser.add_argument("--groups", default="0,1,4",
+                        help="seed groups to compare (0: all seeds in one call)")
+    parser.add_argument("--reps", type=int, default=2, help="log windows measured per row")
+    parser.add_argument("--quick", action="store_true", help="tiny windows (smoke test)")
+    parser.add_argument("--out", default=result_path("seeds"))
+    args = parser.parse_args(argv)
+    workloads = [w for w in args.workloads.split(",") if w]
+    try:
+        seeds_list, atari_seeds = _ints(args.seeds), _ints(args.atari_seeds)
+        groups = _ints(args.groups)
+    except ValueError:
+        print("seeds: error: --seeds, --atari-seeds and --groups take comma-separated "
+              "integers >= 0", file=sys.stderr)
+        return 2
+    unknown = [w for w in workloads if w not in ENGINE]
+    if not workloads or unknown or min(seeds_list + atari_seeds) < 1 or args.reps < 1:
+        print(f"seeds: error: --workloads must be some of {', '.join(ENGINE)}, seed counts "
+              f">= 1 and --reps >= 1; got {args.workloads!r}, {args.seeds!r}, "
+              f"{args.atari_seeds!r}, {args.reps}", file=sys.stderr)
+        return 2
+    report = run(workloads, seeds_list, atari_seeds, groups, args.reps, args.quick)
+    write_json(args.out, report)
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -269,6 +269,17 @@ def engines_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def seeds_table(report: dict) -> str:
+    """Total steps/s against seeds and seed groups (benchmarks/seeds.py)."""
+    rows = ["| workload (engine) | seeds | seed group | agent steps/s, all seeds | "
+            "× one seed |", "|---|---:|---|---:|---:|"]
+    for r in report.get("rows", []):
+        group = r["seed_group"] or "all at once"
+        rows.append(f"| {r['workload']} ({r['engine']}) | {r['seeds']} | {group} | "
+                    f"{r['total_steps_per_s']:,.0f} | {r['speedup']:.2f} |")
+    return "\n".join(rows)
+
+
 def learner_limit_table(report: dict) -> str:
     """The updates beside the matrix-product limit (benchmarks/learner_limit.py)."""
     rates: dict[str, list[float]] = {}
@@ -334,6 +345,11 @@ RESULT_SECTIONS = (
      lambda report: "The real training loop (`train.train`), median agent steps/s over log "
                     "windows once learning runs, all seeds together; workloads in "
                     "`benchmarks/engines.py`.", engines_table),
+    ("seeds_*.json", "seeds", "Seeds side by side",
+     lambda report: "The real training loop (`train.train`), median total agent steps/s "
+                    "over log windows once learning runs, for each number of seeds and way "
+                    "of grouping their updates (`--seed-group`: vmapped within a group, "
+                    "groups one after another); `benchmarks/seeds.py`.", seeds_table),
     ("learner_limit_*.json", "learner_limit", "The learner against the machine's limit",
      lambda report: "The agent's jitted `learn` (sample, augmentation where the preset has "
                     "it, forward and backward passes, optimizer, target update), FLOPs from "

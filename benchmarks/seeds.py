@@ -7,8 +7,9 @@ another).
                                [--out benchmarks/results/seeds_cpu.json]
 
 Each row is `end_to_end.end_to_end` (the real `train.train`, throughput per log window
-after compilation) for one workload, seed count and group; group 0 is all seeds in one
-vmapped call, and a group is measured only where it splits the seeds (group < seeds).
+after compilation) for one workload, seed count and group; group 0 (in `--groups` and the
+JSON) is all seeds in one vmapped call, and a group is measured only where it splits the
+seeds (group < seeds). `--seed-group` 0 (auto) picks one of these by backend and network.
 Workloads as in `benchmarks.engines`: `minatar` on the fused engine, `atari8` (Nature DQN,
 8 envs) on the host engine. `speedup` is the row's total steps/s over one seed's; the
 sequential baseline of S seeds is one seed's total (S runs one after another).
@@ -46,7 +47,9 @@ def run(workloads, seeds_list, atari_seeds, groups, reps: int, quick: bool) -> d
                     base = base.replace(warmup_steps=base.warmup_steps // 10)
                 for group in sorted({0} | {g for g in groups if 0 < g < num_seeds}):
                     log(f"{workload}, {num_seeds} seed(s), seed_group {group or 'all'}")
-                    row = end_to_end(base.replace(seed_group=group), True, reps, window, root)
+                    # group 0 here is all seeds in one call (the config's 0 is auto)
+                    config = base.replace(seed_group=group or num_seeds)
+                    row = end_to_end(config, True, reps, window, root)
                     one_seed = one_seed or _total(row)
                     row.update(workload=workload, seed_group=group,
                                total_steps_per_s=_total(row), speedup=_total(row) / one_seed)

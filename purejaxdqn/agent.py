@@ -167,7 +167,11 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     if parts.augmentation is not None and len(spec.obs_shape) != 3:
         raise ConfigError(f"augmentation {config.augmentation!r} needs stacked image "
                           f"observations, got shape {spec.obs_shape}")
-    return assemble_agent(parts, AgentSettings.of(config), spec, transform, sharding)
+    settings = AgentSettings.of(config)
+    if config.seed_group == 0:  # auto
+        settings = dataclasses.replace(
+            settings, seed_group=auto_seed_group(parts.network, spec, sharding))
+    return assemble_agent(parts, settings, spec, transform, sharding)
 
 
 def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
@@ -326,3 +330,31 @@ def over_seed_groups(fn: Callable, group: int) -> Callable:
         return put(out, full * group, part(full * group, tail)) if tail else out
 
     return run
+
+
+def auto_seed_group(network: Network, spec: EnvSpec, sharding=None) -> int:
+    """How many seeds' updates to vmap together when the config leaves it to us, as
+    measured (benchmarks/results/seeds_cpu.json): on XLA:CPU a network with convolutions
+    updates one seed at a time (Nature DQN on Atari, 2 seeds: 0.56x one seed's total
+    vmapped, 1.16x one after another), anything else all seeds at once (MinAtar's im2col
+    CNN, 16 seeds: 1.67x vmapped, 1.26x in groups of 4; MLPs: matmuls batch well).
+    Seeds sharded over devices are never grouped (a group would gather across them)."""
+    if jax.default_backend() != "cpu" or sharding is not None:
+        return 0
+    obs = jax.ShapeDtypeStruct((1,) + tuple(spec.obs_shape), spec.obs_dtype)
+    params = jax.eval_shape(network.init, jax.random.PRNGKey(0), obs)
+    jaxpr = jax.make_jaxpr(network.apply)(params, obs).jaxpr
+    return 1 if _has_primitive(jaxpr, "conv_general_dilated") else 0
+
+
+def _has_primitive(jaxpr, name: str) -> bool:
+    """Whether `jaxpr` (or a jaxpr nested in it: pjit, custom_vjp, loops) calls `name`."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == name:
+            return True
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns") and _has_primitive(inner, name):
+                    return True
+    return False

@@ -87,3 +87,24 @@ def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     # the masked learn left seeds 1 and 4 as the first learn made them
     assert list(one_call[0].learner.updates) == [4, 2, 4, 4, 2]
+
+
+def test_auto_seed_group_follows_the_network_and_backend():
+    """On XLA:CPU (this suite's backend) a network with XLA convolutions updates one seed at
+    a time, anything else all seeds together; read from the network's own computation, so
+    an im2col CNN counts as convolution-free."""
+    from purejaxdqn.agent import auto_seed_group
+    from purejaxdqn.config import MINATAR, NATURE
+    from purejaxdqn.parts import build_network
+
+    assert jax.default_backend() == "cpu"
+    atari = EnvSpec("atari", "B", "B", 4, (4, 84, 84), np.uint8, 4)
+    minatar = EnvSpec("minatar", "M", "M", 6, (4, 10, 10), np.float32, 1)
+    cases = [(NATURE, atari, 1), (NATURE.replace(conv_impl="im2col"), atari, 0),
+             (MINATAR, minatar, 0), (MINATAR.replace(conv_impl="xla"), minatar, 1),
+             (CONFIG, SPEC, 0)]
+    for config, spec, group in cases:
+        network = build_network(config, spec.num_actions, spec.obs_shape, spec.obs_dtype)
+        assert auto_seed_group(network, spec) == group, (config.torso, config.conv_impl)
+    network = build_network(NATURE, 4, atari.obs_shape, atari.obs_dtype)
+    assert auto_seed_group(network, atari, sharding=object()) == 0

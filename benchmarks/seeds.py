@@ -2,7 +2,7 @@
 updates are grouped (`--seed-group`: vmapped together within a group, groups one after
 another).
 
-    python -m benchmarks.seeds [--workloads minatar,atari8] [--seeds 1,4,16,32]
+    python -m benchmarks.seeds [--workloads minatar,atari8] [--seeds 1,4,16]
                                [--atari-seeds 1,2] [--groups 0,1,4] [--reps 2]
                                [--out benchmarks/results/seeds_cpu.json]
 
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--workloads", default="minatar,atari8",
                         help=f"comma-separated, of {', '.join(ENGINE)}")
-    parser.add_argument("--seeds", default="1,4,16,32", help="seed counts for minatar")
+    parser.add_argument("--seeds", default="1,4,16", help="seed counts for minatar")
     parser.add_argument("--atari-seeds", default="1,2", help="seed counts for atari8")
     parser.add_argument("--groups", default="0,1,4",
                         help="seed groups to compare (0: all seeds in one call)")

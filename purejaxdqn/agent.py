@@ -13,6 +13,8 @@ updates run: envpool steps on its threads while the device learns.
 Both are `vmap`ped over a leading **seed axis**: independent agents (params,
 optimizer, replay, RNG) train side by side in one process, one per seed, each
 with its own envs. A single-seed run is the same code with an axis of size 1.
+`learn` draws every seed's batch at once and may run the updates in groups of
+seeds (`over_seed_groups`; one seed at a time where vmapped convolutions are slow).
 With several local devices the seed axis can be sharded across them
 (`seed_sharding`): the same compiled program, each device running its seeds.
 """
@@ -258,7 +260,10 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
         """`learn_seeds` for the seeds where `active` [S] is True, the others' state
         unchanged (still computed: a select, not a branch)."""
         new_state, metrics = learn_seeds(state)
-        keep = lambda n, o: jnp.where(active.reshape(active.shape + (1,) * (n.ndim - 1)), n, o)  # noqa: E731
+
+        def keep(new, old):
+            return jnp.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
+
         return jax.tree_util.tree_map(keep, new_state, state), metrics
 
     def learn_due(iteration: int, steps: int, learning_starts: int, env_steps) -> np.ndarray | None:
@@ -284,7 +289,6 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
     )
 
 
-
 # Seed groups of more than this many run in a fori_loop, fewer are unrolled: XLA:CPU runs
 # convolution gradients inside a loop about 8x slower (see the module docstring), and a few
 # unrolled copies of the update compile in acceptable time.
@@ -296,11 +300,11 @@ def over_seed_groups(fn: Callable, group: int) -> Callable:
     `group` seeds at a time, the groups one after another, then the seeds left over; the
     outputs are put back in seed order. `group` 0 (or >= the seed count): one call.
 
-    Why: vmapping the updates of many seeds in one call is not always fastest. On a CPU
-    the seeds' params and optimizer states outgrow the cache (MinAtar: total steps/s
-    peaked at 4 seeds and fell beyond), and vmapped convolutions there run slower than the
-    same convolutions one seed after another (Atari). Each seed's result is the same
-    whichever way the seeds are grouped (tested)."""
+    Why: vmapping the updates of many seeds in one call is not always fastest. On XLA:CPU
+    vmapped convolutions run slower than the same convolutions one seed after another
+    (Nature DQN, 2 seeds: 0.56x one seed's total steps/s vmapped, 1.16x one at a time;
+    benchmarks/results/seeds_cpu.json); `auto_seed_group` picks the group. Each seed's
+    result is the same whichever way the seeds are grouped (tested)."""
 
     def run(*args):
         size = jax.tree_util.tree_leaves(args)[0].shape[0]

@@ -240,8 +240,9 @@ class Config:
                     raise ConfigError(
                         f"{name} ({value:,}) is out of range: at most {MAX_INT:,} "
                         "(steps, sizes and seeds are int32 on the device)")
-        for name, choices in FIELD_CHOICES.items():
-            check_choice(name, getattr(self, name), choices)
+        for registry in REGISTRIES:  # component names; declared choices come with their setting
+            if registry.field in fields:
+                check_choice(registry.field, getattr(self, registry.field), registry.names())
         for name, field in fields.items():  # each setting's own check, as declared
             check_value(field, getattr(self, name))
         if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
@@ -301,7 +302,7 @@ class Config:
                 f"num_envs ({self.num_envs}) and steps_per_update ({self.steps_per_update}) "
                 "must divide one another so updates fall on whole env iterations")
         for registry in REGISTRIES:  # the chosen components' checks against the run
-            if registry.field in FIELD_CHOICES:
+            if registry.field in fields:
                 check_against = getattr(self.component(registry), "check_against", None)
                 if check_against is not None:
                     check_against(self)

@@ -300,6 +300,32 @@ def learner_limit_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def seed_limit_table(report: dict) -> str:
+    """The seeds' shared update split into batch work and fixed work (seed_limit.py)."""
+    limits = report["limits"]
+    bandwidth = [limits[k]["gb_per_s"]["median"] for k in ("bandwidth", "bandwidth_end")
+                 if k in limits]
+    fits = {r["seeds"]: r for r in report["rows"] if r.get("fit")}
+    times = {(r["seeds"], r["batch_size"]): r["ms_per_seed_update"]
+             for r in report["rows"] if not r.get("fit")}
+    batches = sorted({b for _, b in times}, reverse=True)
+    rows = [f"Memory bandwidth (x + 1 over 256 MB): {' / '.join(f'{b:.1f}' for b in bandwidth)} "
+            f"GB/s (start / end); float32 2048³ matrix product "
+            f"{_num(limits['matmul']['gflops']['median'])} GFLOP/s; one seed's "
+            f"parameter-shaped learner state {report['state_bytes_per_seed'] / 2 ** 20:.1f} MiB.",
+            "", "| seeds | " + " | ".join(f"ms per seed-update, batch {b}" for b in batches)
+            + f" | fixed work, ms per seed | batch work at {report['workload']['batch_size']}, "
+            "ms per seed "
+            "| state moved by the fixed work, GB/s |",
+            "|---:|" + "---:|" * (len(batches) + 3)]
+    for seeds, fit in sorted(fits.items()):
+        rate = fit["fixed_gb_per_s"]
+        rows.append(f"| {seeds} | " + " | ".join(f"{times[seeds, b]:.3f}" for b in batches)
+                    + f" | {fit['fixed_ms']:.3f} | {fit['batch_ms']:.3f} | "
+                    f"{'-' if rate is None else f'{rate:.1f}'} |")
+    return "\n".join(rows)
+
+
 def peer_table(report: dict) -> str:
     """purejaxdqn vs PureJaxRL's DQN on its workload (benchmarks/peer.py), with an empty
     and with a filled persistent compilation cache."""
@@ -350,6 +376,12 @@ RESULT_SECTIONS = (
                     "over log windows once learning runs, for each number of seeds and way "
                     "of grouping their updates (`--seed-group`: vmapped within a group, "
                     "groups one after another); `benchmarks/seeds.py`.", seeds_table),
+    ("seed_limit_*.json", "seed_limit", "Where the seeds' shared update stops scaling",
+     lambda report: "The MinAtar `learn` vmapped over all seeds, timed per seed at two batch "
+                    "sizes; a line through the two splits each seed's update into work that "
+                    "grows with the batch (forward and backward passes) and fixed work "
+                    "(optimizer step, target and parameter bookkeeping); "
+                    "`benchmarks/seed_limit.py`.", seed_limit_table),
     ("learner_limit_*.json", "learner_limit", "The learner against the machine's limit",
      lambda report: "The agent's jitted `learn` (sample, augmentation where the preset has "
                     "it, forward and backward passes, optimizer, target update), FLOPs from "

@@ -204,6 +204,20 @@ def test_seeds_benchmark_rows_and_bad_input(tmp_path, monkeypatch, capsys):
     assert [line.split(":")[:2] for line in err.splitlines()] == [["seeds", " error"]] * 2
 
 
+def test_seed_limit_splits_fixed_from_batch_work_and_rejects_bad_input(capsys):
+    """benchmarks/seed_limit.py: the line through two batch sizes' per-seed times, by
+    hand: t(8) = 0.5 ms, t(32) = 0.8 ms -> 0.0125 ms per sample, fixed 0.4 ms, the batch
+    part at 32 is 0.4 ms; bad input is one line and exit 2 before anything is measured."""
+    from benchmarks import seed_limit
+
+    fixed, batch_part = seed_limit.split({32: 0.8, 8: 0.5}, 32)
+    assert (fixed, batch_part) == pytest.approx((0.4, 0.4))
+    for argv in (["--batches", "32"], ["--batches", "8,8"], ["--seeds", "0"], ["--reps", "0"]):
+        assert seed_limit.main(argv) == 2
+    err = capsys.readouterr().err
+    assert [line.split(":")[:2] for line in err.splitlines()] == [["seed_limit", " error"]] * 4
+
+
 def test_peer_breakdown_update_pair_and_bad_input(tmp_path, capsys):
     # the update-alone comparison runs (both loops compile and give times), and a missing
     # PureJaxRL checkout is one line and exit 2 before anything runs
@@ -256,3 +270,20 @@ def test_report_renders_the_peer_breakdown_apart_from_the_peer_table(tmp_path):
     assert "| steady state, µs per env iteration (10 envs, one update of 128) | 224 | 240 |" \
         in text
     assert "Against PureJaxRL" not in text
+
+
+def test_report_renders_the_seed_limit_rows():
+    from benchmarks import report
+
+    value = lambda x: {"median": x}  # noqa: E731
+    text = report.seed_limit_table({
+        "workload": {"batch_size": 32}, "state_bytes_per_seed": 2 * 2 ** 20,
+        "limits": {"bandwidth": {"gb_per_s": value(20.0)},
+                   "bandwidth_end": {"gb_per_s": value(18.0)},
+                   "matmul": {"gflops": value(200.0)}},
+        "rows": [{"seeds": 16, "batch_size": 32, "ms_per_seed_update": 0.8},
+                 {"seeds": 16, "batch_size": 8, "ms_per_seed_update": 0.5},
+                 {"seeds": 16, "fit": True, "fixed_ms": 0.4, "batch_ms": 0.4,
+                  "fixed_gb_per_s": 5.2}]})
+    assert "20.0 / 18.0 GB/s" in text and "state 2.0 MiB" in text
+    assert "| 16 | 0.800 | 0.500 | 0.400 | 0.400 | 5.2 |" in text

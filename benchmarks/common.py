@@ -102,6 +102,14 @@ def repeat_blocking(call, units_per_call: float, reps: int, rep_s: float):
     return rates, calls
 
 
+def int_list(text: str, minimum: int = 0) -> list[int]:
+    """A comma-separated list of integers >= minimum, at least one (ValueError otherwise)."""
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < minimum:
+        raise ValueError(text)
+    return values
+
+
 def result_path(name: str) -> str:
     """benchmarks/results/<name>_<platform>.json: where a benchmark's JSON goes by default,
     named by JAX's platform (cpu, gpu, tpu) so figures of different machines never mix."""

@@ -27,7 +27,7 @@ import os
 import sys
 import time
 
-from benchmarks.common import log, machine_info, result_path, stats, write_json
+from benchmarks.common import int_list, log, machine_info, result_path, stats, write_json
 
 BANDWIDTH_FLOATS = 64 * 2 ** 20  # 256 MB of float32: far larger than any CPU cache
 
@@ -113,13 +113,6 @@ def run(seeds_list, batches, reps: int, rep_s: float) -> dict:
             "limits": limits, "rows": rows}
 
 
-def _ints(text: str) -> list[int]:
-    values = [int(v) for v in text.split(",") if v.strip()]
-    if not values or min(values) < 1:
-        raise ValueError(text)
-    return values
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.seed_limit",
                                      description=__doc__.split("\n\n")[0])
@@ -132,7 +125,7 @@ def main(argv=None) -> int:
                         help="default: benchmarks/results/seed_limit_<platform>.json")
     args = parser.parse_args(argv)
     try:
-        seeds_list, batches = _ints(args.seeds), _ints(args.batches)
+        seeds_list, batches = int_list(args.seeds, 1), int_list(args.batches, 1)
     except ValueError:
         seeds_list = batches = []
     if not seeds_list or len(set(batches)) != 2 or args.reps < 1 or args.rep_s <= 0:

@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 
-from benchmarks.common import log, machine_info, result_path, write_json
+from benchmarks.common import int_list, log, machine_info, result_path, write_json
 from benchmarks.end_to_end import end_to_end
 from benchmarks.engines import WINDOW_STEPS, WORKLOADS
 
@@ -61,13 +61,6 @@ def run(workloads, seeds_list, atari_seeds, groups, reps: int, quick: bool) -> d
             "workloads": {w: WORKLOADS[w].to_dict() for w in workloads}, "rows": rows}
 
 
-def _ints(text: str) -> list[int]:
-    values = [int(v) for v in text.split(",") if v.strip()]
-    if not values or min(values) < 0:
-        raise ValueError(text)
-    return values
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.seeds",
                                      description=__doc__.split("\n\n")[0])
@@ -83,8 +76,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     workloads = [w for w in args.workloads.split(",") if w]
     try:
-        seeds_list, atari_seeds = _ints(args.seeds), _ints(args.atari_seeds)
-        groups = _ints(args.groups)
+        seeds_list, atari_seeds = int_list(args.seeds), int_list(args.atari_seeds)
+        groups = int_list(args.groups)
     except ValueError:
         print("seeds: error: --seeds, --atari-seeds and --groups take comma-separated "
               "integers >= 0", file=sys.stderr)

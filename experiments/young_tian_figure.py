@@ -17,7 +17,7 @@ each panel's scale.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -87,23 +87,67 @@ def curves(run: RunData) -> list[tuple[np.ndarray, np.ndarray]]:
 def comparison_figure(image: np.ndarray, runs: dict[str, RunData]):
     """One panel per game in `runs` (name -> run): their plot as the background, our
     seeds' moving averages over it, x limited to the steps we trained (+5%)."""
+    return panels_figure(image, [(game, "ours", runs[game]) for game in PANELS if game in runs])
+
+
+def panels_figure(image: np.ndarray, entries: Sequence[tuple[str, str, RunData]]):
+    """One panel per (game, label, run) entry, in order: a game may appear twice (e.g.
+    two step sizes on the same published panel)."""
     from matplotlib.figure import Figure
 
-    games = [g for g in PANELS if g in runs]
-    figure = Figure(figsize=(4.2 * len(games), 3.6), layout="constrained")
-    for ax, game in zip(figure.subplots(1, len(games), squeeze=False)[0], games):
+    figure = Figure(figsize=(5.0 * len(entries), 3.8), layout="constrained")
+    for ax, (game, label, run) in zip(figure.subplots(1, len(entries), squeeze=False)[0],
+                                      entries):
         panel = PANELS[game]
         crop = image[panel.top:panel.bottom + 1, panel.left:panel.right + 1]
         ax.imshow(crop, extent=panel_extent(panel), aspect="auto", interpolation="bilinear")
-        seeds = curves(runs[game])
+        seeds = curves(run)
         for steps, mean in seeds:
             ax.plot(steps / 1e6, mean, color="black", linewidth=0.8, alpha=0.6)
         reach = max(steps[-1] for steps, _ in seeds) / 1e6
         ax.set_xlim(0, reach * 1.05)
-        ax.set_title(f"{game}: ours (black, {len(seeds)} seeds) on Young & Tian's panel",
+        ax.set_title(f"{game}: {label} (black, {len(seeds)} seeds) on Young & Tian's panel",
                      fontsize=9)
         ax.set_xlabel("agent steps = frames (millions)")
         ax.set_ylabel("return, moving average of 100 games")
     figure.suptitle("Visual comparison only: their image (kenjyoung/MinAtar README, "
                     "DQN in blue, 30 runs each) stretched to our step range", fontsize=9)
     return figure
+
+
+def main(argv=None) -> int:
+    """Runs of one's choice on the published panels (e.g. an ablation's run dirs)."""
+    import argparse
+    import sys
+
+    from purejaxdqn.tools.plot import PlotError, load_run
+
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.young_tian_figure",
+        description="Draw run dirs' 100-game moving averages on Young & Tian's panels.")
+    parser.add_argument("--image", required=True,
+                        help="kenjyoung/MinAtar's img/learning_curves.gif")
+    parser.add_argument("--panel", action="append", required=True, metavar="GAME:LABEL=RUN_DIR",
+                        help=f"one panel (repeatable); GAME one of {', '.join(PANELS)}")
+    parser.add_argument("--out", required=True, metavar="PNG")
+    args = parser.parse_args(argv)
+    entries = []
+    try:
+        for spec in args.panel:
+            head, sep, run_dir = spec.partition("=")
+            game, _, label = head.partition(":")
+            if not sep or game not in PANELS or not label:
+                raise ImageError(f"--panel takes GAME:LABEL=RUN_DIR with GAME one of "
+                                 f"{', '.join(PANELS)}; got {spec!r}")
+            entries.append((game, label, load_run(run_dir)))
+        image = load_image(args.image)
+    except (ImageError, PlotError) as error:
+        print(f"young_tian_figure: error: {error}", file=sys.stderr)
+        return 2
+    panels_figure(image, entries).savefig(args.out, dpi=90)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

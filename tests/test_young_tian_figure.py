@@ -7,7 +7,7 @@ from PIL import Image
 
 from experiments import minatar
 from experiments import young_tian_figure as ytf
-from purejaxdqn.tools.plot import RunData
+from purejaxdqn.tools.plot import RunData, load_run
 
 
 def _synthetic(tmp_path, value=10.0, game="Breakout"):
@@ -64,3 +64,30 @@ def test_figure_draws_each_seed_over_each_panel(tmp_path):
     np.testing.assert_allclose(lines[1].get_ydata()[-1], 8.0)
     assert axes[0].get_xlim()[1] == pytest.approx(0.3 * 1.05)
     assert len(axes[0].get_images()) == 1
+
+
+def test_command_draws_one_game_twice_and_rejects_bad_panels(tmp_path, capsys):
+    # two runs on the same published panel (e.g. two step sizes), from their run dirs;
+    # a panel spec without a known game is one line and exit 2, nothing written
+    path, _, _ = _synthetic(tmp_path)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text("{}")
+    rows = "".join(f"{s},{i * 1000},{5 + s},10\n" for i in range(1, 201) for s in (0, 1))
+    (run_dir / "episodes.csv").write_text("seed,step,score,length\n" + rows)
+    out = tmp_path / "both.png"
+    assert ytf.main(["--image", str(path), "--panel", f"Breakout:a={run_dir}",
+                     "--panel", f"Breakout:b={run_dir}", "--out", str(out)]) == 0
+    assert out.exists()
+    entries = [("Breakout", label, load_run(str(run_dir))) for label in ("a", "b")]
+    axes = ytf.panels_figure(ytf.load_image(str(path)), entries).get_axes()
+    assert [ax.get_title().split(" (")[0] for ax in axes] == ["Breakout: a", "Breakout: b"]
+    assert [len(ax.get_lines()) for ax in axes] == [2, 2]
+    capsys.readouterr()
+    bad = tmp_path / "bad.png"
+    assert ytf.main(["--image", str(path), "--panel", f"Pong:a={run_dir}", "--out",
+                     str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("young_tian_figure: error:")
+    assert not bad.exists()
+

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 
-from benchmarks.common import log, machine_info, result_path, stats, write_json
+from benchmarks.common import log, machine_info, repeat_blocking, result_path, stats, write_json
 
 MATMUL_N = 2048
 CONV_IMPLS = ("xla", "im2col")  # networks.ConvSettings: the two ways to compute a conv
@@ -37,14 +36,9 @@ def matmul_gflops(dtype_name: str, reps: int) -> dict:
     dtype = jnp.dtype(dtype_name)
     a = jnp.ones((MATMUL_N, MATMUL_N), dtype)
     product = jax.jit(lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32))
-    product(a, a).block_until_ready()
-    rates = []
-    for _ in range(reps):
-        start, calls = time.perf_counter(), 0
-        while calls < 3 or time.perf_counter() - start < 1.0:
-            product(a, a).block_until_ready()
-            calls += 1
-        rates.append(2 * MATMUL_N ** 3 * calls / (time.perf_counter() - start) / 1e9)
+    product(a, a).block_until_ready()  # compiled before any timing
+    rates, _ = repeat_blocking(lambda: product(a, a).block_until_ready(),
+                               2 * MATMUL_N ** 3 / 1e9, reps, 1.0)
     return {"dtype": dtype_name, "n": MATMUL_N, "gflops": stats(rates)}
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
-from benchmarks.common import int_list, log, machine_info, result_path, stats, write_json
+from benchmarks.common import (int_list, log, machine_info, repeat_blocking, result_path, stats,
+                               write_json)
 
 BANDWIDTH_FLOATS = 64 * 2 ** 20  # 256 MB of float32: far larger than any CPU cache
 
@@ -38,14 +38,10 @@ def bandwidth_gb_per_s(reps: int) -> dict:
 
     x = jnp.zeros((BANDWIDTH_FLOATS,), jnp.float32)
     add = jax.jit(lambda x: x + 1.0)
-    add(x).block_until_ready()
-    rates = []
-    for _ in range(reps):
-        start, calls = time.perf_counter(), 0
-        while calls < 3 or time.perf_counter() - start < 1.0:
-            add(x).block_until_ready()
-            calls += 1
-        rates.append(2 * 4 * BANDWIDTH_FLOATS * calls / (time.perf_counter() - start) / 1e9)
+    add(x).block_until_ready()  # compiled before any timing
+    # bytes read + written per call, in GB
+    rates, _ = repeat_blocking(lambda: add(x).block_until_ready(),
+                               2 * 4 * BANDWIDTH_FLOATS / 1e9, reps, 1.0)
     return {"array_mb": 4 * BANDWIDTH_FLOATS / 2 ** 20, "gb_per_s": stats(rates)}
 
 
@@ -58,7 +54,8 @@ def state_bytes_per_seed(config, spec) -> int:
     from purejaxdqn.agent import make_agent
 
     agent = make_agent(config.replace(seeds=(0,)), spec)
-    state = agent.init(jax.numpy.stack([jax.random.PRNGKey(0)]))
+    # shapes only: nothing is allocated (the replay would be)
+    state = jax.eval_shape(agent.init, jax.numpy.stack([jax.random.PRNGKey(0)]))
     return int(sum(leaf.size // leaf.shape[0] * leaf.dtype.itemsize
                    for leaf in jax.tree_util.tree_leaves(state.learner)
                    if np.issubdtype(leaf.dtype, np.floating) and leaf.ndim > 0))

@@ -4,7 +4,11 @@ session of a run.
 
 * `decide(run_dir, config)`: "train" (empty dir), "reuse" (finished), "resume" (stopped,
   checkpoint there), "extend" (a shorter finished run of the same config, when asked) or
-  "restart" (unfinished without a checkpoint, when asked); anything else, such as a
+  "restart" (unfinished without a checkpoint, when asked). When extending is asked, a
+  stopped run may also be given a smaller total_steps, not below the steps it reached:
+  it resumes and ends there with its final evaluation, how a run planned open-ended is
+  closed. (Prioritized replay anneals beta over total_steps, so a changed total changes
+  beta from the resume on.) Anything else, such as a
   directory holding another config, is an AblationError naming the first difference.
   Scripts decide for every run before training any, so a bad directory stops nothing
   half-way.
@@ -48,17 +52,26 @@ def decide(run_dir: str, config: Config, *, extend: bool = False, restart: bool 
     # compared without the saving fields, for every action: an extension, like a resume,
     # may save at other times than the run on disk did
     config = config.replace(**{name: getattr(existing, name) for name in _SAVING})
-    if extend and checkpoint.exists(run_dir) and existing.total_steps < config.total_steps \
+    summary = read_json(os.path.join(run_dir, "summary.json"))
+    stopped = summary is not None and summary.get("stopped_by") is not None
+    if extend and checkpoint.exists(run_dir) and existing.total_steps != config.total_steps \
             and existing.replace(total_steps=config.total_steps) == config:
-        return "extend"
+        if existing.total_steps < config.total_steps:
+            return "extend"
+        reached = summary.get("steps") if stopped else None
+        if isinstance(reached, int) and config.total_steps >= reached:
+            return "resume"  # a stopped run ends earlier than planned, with its evaluation
+        if isinstance(reached, int):
+            raise AblationError(f"{run_dir} has trained {reached:,} steps per seed already; "
+                                f"a total_steps below that ({config.total_steps:,}) cannot "
+                                "end it")
     if existing != config:
         field = next(name for name in fields_by_name()
                      if getattr(existing, name) != getattr(config, name))
         raise AblationError(f"{run_dir} holds a run with another config ({field} "
                             f"{getattr(existing, field)!r}, now {getattr(config, field)!r}); "
                             f"{hint}")
-    summary = read_json(os.path.join(run_dir, "summary.json"))
-    if summary is not None and summary.get("stopped_by") is None:
+    if summary is not None and not stopped:
         return "reuse"
     if checkpoint.exists(run_dir):
         return "resume"

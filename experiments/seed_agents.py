@@ -26,7 +26,10 @@ same environment (the training env settings) and reports their mean and 95%
 bootstrap CI, for the "above random play" comparison. `--summarize-only`
 rebuilds the outputs from the logs without training (with `--random-episodes`,
 after measuring the random baseline). A larger `--total-steps` than a finished
-run's continues it from its checkpoint. Bad input: one line on stderr, exit code 2.
+run's continues it from its checkpoint; a smaller one than a stopped run's (not below
+the steps it reached) resumes it to that total and ends it with the final evaluation,
+which is how an open-ended preset (spaceinvaders-ram) is closed after Ctrl-C.
+Bad input: one line on stderr, exit code 2.
 """
 
 from __future__ import annotations

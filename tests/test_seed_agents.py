@@ -293,6 +293,29 @@ def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
         decide(str(run_dir), bigger.replace(gamma=0.9), extend=True)
 
 
+def test_a_smaller_total_steps_ends_a_stopped_run_not_below_its_steps(tmp_path):
+    # An open-ended preset (spaceinvaders-ram plans 10M steps, "stop it any time") gets
+    # its final evaluation by resuming with the total it should end at.
+    config = seed_agents.agent_config("spaceinvaders-ram", [0])
+    run_dir = tmp_path / "run"
+    (run_dir / "checkpoint").mkdir(parents=True)
+    (run_dir / "checkpoint" / "host.json").write_text("{}")
+    (run_dir / "config.json").write_text(config.to_json())
+    (run_dir / "summary.json").write_text(json.dumps({"steps": 900_000,
+                                                       "stopped_by": "SIGINT"}))
+    for total in (900_000, 3_000_000):
+        assert decide(str(run_dir), config.replace(total_steps=total), extend=True) == "resume"
+    with pytest.raises(seed_agents.AblationError, match="900,000 steps per seed already"):
+        decide(str(run_dir), config.replace(total_steps=899_999), extend=True)
+    with pytest.raises(seed_agents.AblationError):  # only where extending is asked
+        decide(str(run_dir), config.replace(total_steps=3_000_000))
+    # a finished run is not cut shorter: its logs and evaluation are of its own total
+    (run_dir / "summary.json").write_text(json.dumps({"steps": config.total_steps,
+                                                       "stopped_by": None}))
+    with pytest.raises(seed_agents.AblationError, match="another config"):
+        decide(str(run_dir), config.replace(total_steps=3_000_000), extend=True)
+
+
 def test_cropped_preset_replay_is_sized_after_the_crop_and_fits_24_gb():
     # The preflight once sized note 002's replay from envpool's 210x160 screen (33.6 GB at
     # 1M: the preset could not start on a 24 GB machine) though it stores 80x80 frames.

@@ -81,7 +81,7 @@ config = peer_config().replace(chunk_iterations=K)  # every device call runs K i
 engine = make_engine(config, (0,))
 carry = engine.start(jnp.stack([jax.random.PRNGKey(0)]))
 def run(carry, iterations, learning_starts):
-    steps = int(carry.agent.learner.steps[0])
+    steps = int(engine.across_seeds(carry, lambda c: c.agent.learner.steps)[0])
     t = time.perf_counter()
     carry, _ = engine.advance(carry, steps + iterations * config.num_envs, learning_starts,
                               lambda: False)

@@ -270,12 +270,13 @@ def engines_table(report: dict) -> str:
 
 
 def seeds_table(report: dict) -> str:
-    """Total steps/s against seeds and seed groups (benchmarks/seeds.py)."""
-    rows = ["| workload (engine) | seeds | seed group | agent steps/s, all seeds | "
-            "× one seed |", "|---|---:|---|---:|---:|"]
+    """Total steps/s against seeds, seed groups and seed blocks (benchmarks/seeds.py)."""
+    rows = ["| workload (engine) | seeds | seed group | seed block | agent steps/s, all seeds | "
+            "× one seed |", "|---|---:|---|---|---:|---:|"]
     for r in report.get("rows", []):
         group = r["seed_group"] or "all at once"
-        rows.append(f"| {r['workload']} ({r['engine']}) | {r['seeds']} | {group} | "
+        block = r.get("seed_block") or "one block"  # results before blocks had one
+        rows.append(f"| {r['workload']} ({r['engine']}) | {r['seeds']} | {group} | {block} | "
                     f"{r['total_steps_per_s']:,.0f} | {r['speedup']:.2f} |")
     return "\n".join(rows)
 

@@ -193,15 +193,18 @@ def test_seeds_benchmark_rows_and_bad_input(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(seeds, "end_to_end", fake_end_to_end)
     out = tmp_path / "seeds.json"
     assert seeds.main(["--workloads", "minatar", "--seeds", "1,4", "--groups", "0,1,2,8",
-                       "--out", str(out)]) == 0
+                       "--blocks", "0,2,4", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert [(r["seeds"], r["seed_group"]) for r in rows] == [(1, 0), (4, 0), (4, 1), (4, 2)]
-    assert [r["speedup"] for r in rows] == pytest.approx([1.0, 4 * 1.1 / 1.4, 4.0, 4 * 1.1 / 1.2])
+    assert [(r["seeds"], r["seed_group"], r["seed_block"]) for r in rows] == [
+        (1, 0, 0), (4, 0, 0), (4, 1, 0), (4, 2, 0), (4, 0, 2)]
+    assert [r["speedup"] for r in rows] == pytest.approx(
+        [1.0, 4 * 1.1 / 1.4, 4.0, 4 * 1.1 / 1.2, 4 * 1.1 / 1.4])
     capsys.readouterr()  # the progress lines
     assert seeds.main(["--workloads", "pong"]) == 2
     assert seeds.main(["--groups", "a"]) == 2
+    assert seeds.main(["--blocks", "-1"]) == 2
     err = capsys.readouterr().err
-    assert [line.split(":")[:2] for line in err.splitlines()] == [["seeds", " error"]] * 2
+    assert [line.split(":")[:2] for line in err.splitlines()] == [["seeds", " error"]] * 3
 
 
 def test_seed_limit_splits_fixed_from_batch_work_and_rejects_bad_input(capsys):

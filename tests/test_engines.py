@@ -24,7 +24,7 @@ def _run(engine_name: str, config, steps: int, splits=(), **options):
             carry, done = engine.advance(carry, until, config.warmup_steps, lambda: False)
             episodes += done.episodes
     engine.close()
-    return jax.device_get(carry.agent), sorted(episodes)
+    return jax.device_get(engine.across_seeds(carry, lambda c: c.agent)), sorted(episodes)
 
 
 @pytest.mark.parametrize("config", [SMALL, SMALL.replace(n_step=3, replay="prioritized",
@@ -54,6 +54,45 @@ def test_fused_results_do_not_depend_on_chunking():
     cut, _ = _run("fused", SMALL, 900, splits=(202, 204, 650), max_chunk=37)
     for a, b in zip(jax.tree_util.tree_leaves(whole), jax.tree_util.tree_leaves(cut)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("rule,first,second", [("steps", 2, 0), ("episodes", 0, 2)])
+def test_seed_blocks_give_each_seed_the_result_of_one_block(rule, first, second, tmp_path):
+    """Three seeds run for 400 steps with `first` seeds per block, then resumed from the
+    checkpoint with `second` (2: blocks of 2 and 1, each its own carry and device call;
+    0: one block), end bit-identical to the same run in one block uninterrupted, with
+    the same episodes: a fused resume continues the very games (env state restored, no
+    actions replayed), the blocks change no seed's result, and a checkpoint (every seed,
+    whatever the blocks) resumes into any layout. "episodes": note 003's masked learn."""
+    from purejaxdqn.run import checkpoint
+    from purejaxdqn.run.train import train
+
+    config = SMALL.replace(seeds=(0, 1, 2), total_steps=700, eval_every=0, checkpoint_every=0,
+                           engine="fused", chunk_iterations=37)
+    if rule == "episodes":
+        config = config.replace(update_trigger="episodes", updates_per_episode=2)
+    whole, halves = str(tmp_path / "whole"), str(tmp_path / "halves")
+    train(config, whole, progress=False)
+    train(config.replace(seed_block=first), halves, progress=False, stop_after_steps=400)
+    second_half = train(config.replace(seed_block=second), halves, resume=True, progress=False)
+    assert second_half["resumes"][0]["exact"] and second_half["steps"] == 700
+    engine = make_engine(config, config.all_seeds)
+    template = engine.across_seeds(engine.start(
+        jnp.stack([jax.random.PRNGKey(s) for s in config.all_seeds])), lambda c: c.agent.learner)
+    a, b = (checkpoint.load(d, template, None)[0] for d in (whole, halves))
+    assert int(a.updates[0]) > 0
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_array_equal(x, y)
+    episodes = [(tmp_path / d / "episodes.csv").read_text() for d in ("whole", "halves")]
+    assert episodes[0] == episodes[1]
+
+
+def test_auto_seed_block_on_this_backend():
+    from purejaxdqn.engines import CPU_SEED_BLOCK, auto_seed_block
+
+    assert auto_seed_block(CPU_SEED_BLOCK) == 0  # up to one block's worth: one block
+    assert auto_seed_block(64) == CPU_SEED_BLOCK  # the test suite runs on XLA:CPU
+    assert auto_seed_block(64, sharding=object()) == 0  # sharded seeds: one program
 
 
 def test_engine_choice_and_bad_input():
@@ -100,30 +139,6 @@ def test_jax_env_flags_against_a_naive_reference():
     assert counts["terminated"] > 10 and counts["truncated"] > 3  # both paths exercised
 
 
-def test_fused_resume_is_bit_exact(tmp_path):
-    """Stopped at 600 steps and resumed (env state restored from the checkpoint, no
-    actions replayed), a fused run ends bit-identical to the same run uninterrupted."""
-    from purejaxdqn.run import checkpoint
-    from purejaxdqn.run.train import train
-
-    config = SMALL.replace(total_steps=1_200, eval_every=0, checkpoint_every=0,
-                           engine="fused")
-    whole, halves = str(tmp_path / "whole"), str(tmp_path / "halves")
-    train(config, whole, progress=False)
-    first = train(config, halves, progress=False, stop_after_steps=600)
-    assert first["stopped_by"] == "stop_after_steps"
-    second = train(config, halves, resume=True, progress=False)
-    assert second["resumes"][0]["exact"] and second["steps"] == 1_200
-    template = make_engine(config, config.all_seeds).start(
-        jnp.stack([jax.random.PRNGKey(s) for s in config.all_seeds]))
-    a = checkpoint.load(whole, template.agent.learner, None)[0]
-    b = checkpoint.load(halves, template.agent.learner, None)[0]
-    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
-        np.testing.assert_array_equal(x, y)
-    episodes = [(tmp_path / d / "episodes.csv").read_text() for d in ("whole", "halves")]
-    assert episodes[0] == episodes[1]
-
-
 def test_bad_engine_input_is_one_line_and_exit_2(capsys):
     from purejaxdqn.tools.cli import main
 
@@ -161,7 +176,8 @@ def test_both_engines_are_the_protocol_the_loop_sees():
 
     wanted = {name for name, member in vars(Engine).items()
               if inspect.isfunction(member) and not name.startswith("_")}
-    assert wanted == {"start", "advance", "evaluate", "checkpoint_extras", "restore", "close"}
+    assert wanted == {"start", "advance", "across_seeds", "iteration", "evaluate",
+                      "checkpoint_extras", "restore", "close"}
     for name in ("host", "fused"):
         engine = make_engine(SMALL.replace(engine=name), SMALL.all_seeds)
         try:

@@ -116,32 +116,31 @@ def test_rainbow_lite_components_train_on_the_nature_cnn(tmp_path):
 def test_checkpoint_save_and_load_are_announced_only_with_progress(tmp_path, capsys):
     # train's own save and resume steps, with stand-ins for the engine, carry and log:
     # a real run would spend a minute compiling on this CPU
-    import dataclasses
     import io
     import re
     from types import SimpleNamespace
+    from typing import Any, NamedTuple
 
     from checkpoint_fixture import actions, templates
 
     from purejaxdqn import replay as replay_lib
+    from purejaxdqn.agent import AgentState
     from purejaxdqn.run.progress import Progress
     from purejaxdqn.run.train import _resume, _save
 
-    @dataclasses.dataclass(frozen=True)
-    class Agent:
-        learner: object
-        replay: object
-
-        def replace(self, **fields):
-            return dataclasses.replace(self, **fields)
+    class Carry(NamedTuple):  # a pytree, as every engine's carry is
+        agent: Any
+        iteration: Any
 
     learner = templates(jax.random.PRNGKey(0))[0]
     params = replay_lib.ReplayParams(capacity_per_env=2_000, num_envs=1, batch_size=2)
     replay = jax.tree_util.tree_map(lambda x: x[None], replay_lib.init(
         params, jax.numpy.zeros((1, 84, 84), jax.numpy.uint8)))  # 14 MB, mostly zeros
-    carry = SimpleNamespace(agent=Agent(learner, replay), iteration=np.int32(3))
+    carry = Carry(agent=AgentState(learner=learner, replay=replay), iteration=np.int32(3))
     engine = SimpleNamespace(
         name="stand-in", resumes_exactly=True,
+        across_seeds=lambda carry, select: select(carry),
+        iteration=lambda carry: int(carry.iteration),
         checkpoint_extras=lambda carry: (None, actions()),
         restore=lambda carry, agent, extras, acts, iteration, exact: SimpleNamespace(
             agent=agent, iteration=iteration))

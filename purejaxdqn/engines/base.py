@@ -40,6 +40,14 @@ class Engine(Protocol):
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
         """The evaluation protocol on one seed's params."""
 
+    def across_seeds(self, carry: Any, select: Callable[[Any], Any]) -> Any:
+        """`select` applied to the carry (a pytree with `.agent`: AgentState [S, ...]),
+        over every seed: how the loop reads the agents (steps, params, the state to
+        save) whatever the carry's layout (the fused engine's seed blocks)."""
+
+    def iteration(self, carry: Any) -> int:
+        """Env iterations so far."""
+
     def checkpoint_extras(self, carry: Any) -> tuple[Any, np.ndarray]:
         """(engine state to save or None, the actions sent since the envs began)."""
 

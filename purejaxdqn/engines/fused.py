@@ -16,6 +16,14 @@ runs the same compiled body (tested bit for bit).
 A gymnax env's state (RNG included) is a pytree in the carry: a checkpoint saves it
 and a resume continues bit-exactly, with no actions replayed. envpool's emulators
 cannot be saved: a fused Atari run resumes with fresh games.
+
+Seed blocks: on a gymnax env the seeds may be split into blocks of `seed_block`, each
+with its own carry (its own buffers: nothing is sliced out of a larger state) and its
+own call of the same compiled chunk, the blocks one after another. Why: on XLA:CPU a
+seed's update costs more once all seeds' parameter-shaped state outgrows the cache
+(benchmarks/results/seed_limit_cpu.json), so many seeds run faster as several small
+programs than as one large one. A seed's results do not depend on the blocks (tested).
+The carry is a tuple of block carries; the loop reads it through `across_seeds`.
 """
 
 from __future__ import annotations
@@ -63,14 +71,18 @@ class FusedEngine:
 
     def __init__(self, env: "FusedEnv", agent: Agent, seeds,
                  make_evaluate: Callable[[], Callable], chunk_iterations: int = 0,
-                 chunk_seconds: float = 1.0, max_chunk: int = MAX_CHUNK):
+                 chunk_seconds: float = 1.0, max_chunk: int = MAX_CHUNK, seed_block: int = 0):
         """`env`: the JAX env functions over the seed axis (`FusedEnv`); `agent` built for
         its spec; `make_evaluate()` gives the evaluation function (made at the first
-        evaluation); `chunk_iterations` > 0 fixes the env iterations per device call.
-        engines.make_engine builds these from a Config."""
+        evaluation); `chunk_iterations` > 0 fixes the env iterations per device call;
+        `seed_block` > 0 runs the seeds in blocks of that many (a gymnax env only: one
+        envpool steps all of Atari's seeds). engines.make_engine builds these from a Config."""
         self.agent, self.seeds = agent, tuple(seeds)
         self._env = env
         self.jax_env = env.host is None
+        size = seed_block if seed_block > 0 and self.jax_env else len(self.seeds)
+        self.blocks = tuple((a, min(a + size, len(self.seeds)))
+                            for a in range(0, len(self.seeds), size))
         self.spec = env.spec
         self.resumes_exactly = self.jax_env  # envpool's emulators cannot be saved
         self._num_envs = agent.settings.num_envs
@@ -128,37 +140,65 @@ class FusedEngine:
         return chunk
 
     # --- state --------------------------------------------------------------------
-    def start(self, keys: jax.Array) -> FusedCarry:
-        agent = self.agent.init(keys)
+    def start(self, keys: jax.Array) -> tuple[FusedCarry, ...]:
         env, last = self._env.reset()
         last = last._replace(episode_length=last.episode_length.astype(jnp.int32))
-        self._metrics = self._zero_metrics(agent)
-        return FusedCarry(agent=agent, env=env, last=last, iteration=jnp.zeros((), jnp.int32))
+        # each block's agents initialised from its own keys: no all-seed state is built;
+        # nothing is shared between blocks (each block's buffers are donated to its call)
+        carry = tuple(FusedCarry(agent=self.agent.init(keys[a:b]), env=self._take(env, a, b),
+                                 last=self._take(last, a, b),
+                                 iteration=jnp.zeros((), jnp.int32))
+                      for a, b in self.blocks)
+        self._metrics = [self._zero_metrics(block.agent) for block in carry]
+        return carry
+
+    def _take(self, tree: Any, a: int, b: int) -> Any:
+        """Seeds [a, b) of a pytree over all seeds (itself for one block: its placement
+        on devices stays as it is)."""
+        if len(self.blocks) == 1:
+            return tree
+        return jax.tree_util.tree_map(lambda x: x[a:b], tree)
 
     def _zero_metrics(self, agent: AgentState) -> dict:
         shapes = jax.eval_shape(self.agent.fns.learn_seeds, agent)[1]
         return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
-    def checkpoint_extras(self, carry: FusedCarry) -> tuple[Any, np.ndarray]:
+    def across_seeds(self, carry: tuple[FusedCarry, ...], select: Callable[[Any], Any]) -> Any:
+        """`select(carry)` over every seed, the blocks' joined on the seed axis."""
+        if len(carry) == 1:
+            return select(carry[0])
+        return jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *map(select, carry))
+
+    def iteration(self, carry: tuple[FusedCarry, ...]) -> int:
+        return int(carry[0].iteration)  # the blocks move together
+
+    def checkpoint_extras(self, carry: tuple[FusedCarry, ...]) -> tuple[Any, np.ndarray]:
         """The JAX env's state and pending step; nothing for envpool (its emulators
-        cannot be saved: a resume plays fresh games, see envs.env_seed)."""
-        extras = {"env": carry.env, "last": carry.last} if self.jax_env else None
+        cannot be saved: a resume plays fresh games, see envs.env_seed). Saved over all
+        seeds, so a checkpoint does not depend on the blocks."""
+        extras = self.across_seeds(carry, lambda c: {"env": c.env, "last": c.last}) \
+            if self.jax_env else None
         return extras, np.zeros((0, len(self.seeds), self._num_envs), np.uint8)
 
-    def restore(self, carry: FusedCarry, agent: AgentState, extras: Any, actions: np.ndarray,
-                iteration: int, exact: bool) -> FusedCarry:
+    def restore(self, carry: tuple[FusedCarry, ...], agent: AgentState, extras: Any,
+                actions: np.ndarray, iteration: int, exact: bool) -> tuple[FusedCarry, ...]:
         """exact: the saved env state and pending step (bit-exact); else the fresh envs of
-        `start` (new env seeds, see envs.env_seed), whose first step is a reset."""
-        env, last = (extras["env"], extras["last"]) if exact else (carry.env, carry.last)
-        return FusedCarry(agent=agent, env=env, last=last,
-                          iteration=jnp.asarray(iteration, jnp.int32))
+        `start` (new env seeds, see envs.env_seed), whose first step is a reset. `agent`
+        and `extras` are over all seeds; each block takes its own."""
+        return tuple(
+            FusedCarry(agent=self._take(agent, a, b),
+                       env=self._take(extras["env"], a, b) if exact else block.env,
+                       last=self._take(extras["last"], a, b) if exact else block.last,
+                       iteration=jnp.asarray(iteration, jnp.int32))
+            for (a, b), block in zip(self.blocks, carry))
 
     # --- the loop body --------------------------------------------------------------
-    def advance(self, carry: FusedCarry, until_steps: int, learning_starts: int,
-                stop: Callable[[], bool]) -> tuple[FusedCarry, Advanced]:
-        """One device call: up to `until_steps`, at most about `chunk_seconds` of work."""
+    def advance(self, carry: tuple[FusedCarry, ...], until_steps: int, learning_starts: int,
+                stop: Callable[[], bool]) -> tuple[tuple[FusedCarry, ...], Advanced]:
+        """One device call per block: up to `until_steps`, at most about `chunk_seconds`
+        of work in all."""
         n = self._num_envs
-        steps = int(carry.agent.learner.steps[0])
+        steps = int(carry[0].agent.learner.steps[0])
         wanted = -(-(until_steps - steps) // n)  # iterations to reach until_steps
         count = min(wanted, self._max_chunk)
         if self._iterations_per_s is not None and not self._fixed:
@@ -166,11 +206,19 @@ class FusedEngine:
         if count <= 0 or stop():
             return carry, Advanced(steps, [], None, None)
         t0 = time.perf_counter()
-        carry, self._metrics, chunk = self._run(carry, self._metrics, jnp.int32(count),
-                                                jnp.int32(learning_starts))
+        new, chunks = [], []
+        for k, block in enumerate(carry):  # dispatched one after another, not waited on
+            block, self._metrics[k], chunk = self._run(block, self._metrics[k], jnp.int32(count),
+                                                       jnp.int32(learning_starts))
+            new.append(block)
+            chunks.append((chunk.episode_return, chunk.episode_length, chunk.learned))
         # Sliced on the host: a device-side [:count] compiles a program per distinct count.
-        returns, lengths, learned = (x[:count] for x in jax.device_get(
-            (chunk.episode_return, chunk.episode_length, chunk.learned)))
+        fetched = jax.device_get(chunks)
+        returns = np.concatenate([r[:count] for r, _, _ in fetched], axis=1)
+        lengths = np.concatenate([x[:count] for _, x, _ in fetched], axis=1)
+        learned = fetched[0][2][:count]  # the step rule: all blocks alike
+        for _, _, other in fetched[1:]:
+            learned = learned | other[:count]
         elapsed = time.perf_counter() - t0
         if count >= 16:  # small calls are dominated by dispatch: not a speed sample
             self._iterations_per_s = count / max(elapsed, 1e-6)
@@ -181,8 +229,11 @@ class FusedEngine:
             self._learned = True
             first = int(np.argmax(learned))
             first_learn = (t0 + elapsed * first / count, steps + first * n)
-        metrics = self._metrics if learned.any() or self._learned else None
-        return carry, Advanced(steps + count * n, episodes, metrics, first_learn)
+        metrics = None
+        if learned.any() or self._learned:
+            metrics = self._metrics[0] if len(carry) == 1 else jax.tree_util.tree_map(
+                lambda *m: jnp.concatenate(m), *self._metrics)
+        return tuple(new), Advanced(steps + count * n, episodes, metrics, first_learn)
 
     # --- evaluation ---------------------------------------------------------------
     def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:

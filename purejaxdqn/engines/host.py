@@ -53,6 +53,13 @@ class HostEngine:
     def start(self, keys: jax.Array) -> HostCarry:
         return HostCarry(self.agent.init(keys), self.envs.reset(), 0)
 
+    def across_seeds(self, carry: HostCarry, select: Callable[[Any], Any]) -> Any:
+        """`select(carry)` over every seed (one carry holds them all)."""
+        return select(carry)
+
+    def iteration(self, carry: HostCarry) -> int:
+        return carry.iteration
+
     def checkpoint_extras(self, carry: HostCarry) -> tuple[Any, np.ndarray]:
         """(device pytree to save beside the learner, actions to replay). envpool cannot
         save its emulators; the JAX env's state is saved whole."""

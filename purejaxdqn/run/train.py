@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.agent import seed_sharding
+from purejaxdqn.agent import AgentState, seed_sharding
 from purejaxdqn.config import Config
 from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs.envpool import env_seed
@@ -104,7 +104,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
 
         log.mirror_to(WandbRun(run_dir, config, resume=resume))
     write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
-    steps = int(carry.agent.learner.steps[0])  # agent steps per seed; all seeds move together
+    steps = _steps(engine, carry)
     metrics = None
     recent_scores = [deque(maxlen=100) for _ in seeds]
     bar = Progress(config.total_steps, steps, learning_starts) if progress else None
@@ -130,12 +130,15 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                     bar.update(steps)
 
                 if _due(before, steps, config.log_every):
+                    episodes = engine.across_seeds(carry, lambda c: c.agent.learner.episodes)
                     window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
-                                          log, bar, np.asarray(carry.agent.learner.episodes))
+                                          log, bar, np.asarray(episodes))
                 if _due(before, steps, config.eval_every):
                     _evaluate(config, seeds, engine, carry, steps, host, log, bar)
                 if _due(before, steps, config.record_video_every):
-                    record_video(config, run_dir, carry.agent.learner.params, steps)
+                    record_video(config, run_dir,
+                                 engine.across_seeds(carry, lambda c: c.agent.learner.params),
+                                 steps)
                 if _due(before, steps, config.checkpoint_every) or \
                         _clock_due(saved_at, config.checkpoint_minutes):
                     _save(config, run_dir, engine, carry, host, log, bar)
@@ -165,7 +168,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
                "resumes": host["resumes"],
-               "devices": len(carry.agent.learner.steps.sharding.device_set),
+               "devices": len(engine.across_seeds(carry, lambda c: c.agent.learner.steps)
+                              .sharding.device_set),
                "run_dir": run_dir}
     write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
@@ -173,11 +177,16 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
 
 def _resume(config, run_dir, engine, carry, host, exact, progress):
     """Load the checkpoint into `carry`; return (carry, learning_starts)."""
-    agent = carry.agent
+    # templates over all seeds: the learner's values (older checkpoints take missing
+    # fields from it), the replay's shapes only (no second copy of it is built)
+    learner_template = engine.across_seeds(carry, lambda c: c.agent.learner)
+    replay_shapes = jax.eval_shape(lambda c: engine.across_seeds(c, lambda b: b.agent.replay),
+                                   carry)
     started = time.perf_counter()
     if progress:  # a replay checkpoint takes seconds to read: say what the wait is
         print("loading checkpoint...", flush=True)
-    learner, replay, saved, actions = checkpoint.load(run_dir, agent.learner, agent.replay)
+    learner, replay, saved, actions = checkpoint.load(run_dir, learner_template,
+                                                         replay_shapes)
     extras_template = engine.checkpoint_extras(carry)[0]
     if exact and not engine.resumes_exactly:
         raise checkpoint.CheckpointError(
@@ -194,14 +203,17 @@ def _resume(config, run_dir, engine, carry, host, exact, progress):
             f"the checkpoint in {run_dir} has no saved env state to resume exactly from")
     segment = host["env_segment"]
     host.update(saved, env_segment=segment)
-    agent = agent.replace(learner=learner, replay=agent.replay if replay is None else replay)
-    carry = engine.restore(carry, agent, extras, actions, host.get("iteration", 0), exact)
+    restored = replay is not None
+    if not restored:  # the fresh replay of `start`
+        replay = engine.across_seeds(carry, lambda c: c.agent.replay)
+    carry = engine.restore(carry, AgentState(learner=learner, replay=replay), extras, actions,
+                           host.get("iteration", 0), exact)
     steps_now = int(learner.steps[0])
     learning_starts = config.warmup_steps
-    if replay is None:  # refill before learning again, with the current policy
+    if not restored:  # refill before learning again, with the current policy
         learning_starts = steps_now + config.warmup_steps
     host["resumes"] = host.get("resumes", []) + [
-        {"step": steps_now, "exact": exact, "replay_restored": replay is not None,
+        {"step": steps_now, "exact": exact, "replay_restored": restored,
          "env_segment": segment, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
     truncate_logs(run_dir, steps_now)
     return carry, learning_starts
@@ -243,8 +255,9 @@ def _evaluate(config, seeds, engine, carry, steps, host, log, bar):
     range (envs.env_seed), disjoint from every training env and every other seed."""
     means = []
     index = len(host["evaluations"])
+    every_params = engine.across_seeds(carry, lambda c: c.agent.learner.params)
     for k, seed in enumerate(seeds):
-        params = jax.tree_util.tree_map(lambda x: x[k], carry.agent.learner.params)
+        params = jax.tree_util.tree_map(lambda x: x[k], every_params)
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_KEY), steps)
         first_env_seed = env_seed(seed, num_eval_envs(config), "eval", index)
         result = engine.evaluate(params, key, first_env_seed)
@@ -264,20 +277,26 @@ def _save(config, run_dir, engine, carry, host, log, bar=None):
     The replay goes in while the run is unfinished, so a resume needs no warm-up.
     With a progress `bar`, say how much is written (in memory) and how long it took."""
     log.flush()
-    steps = int(carry.agent.learner.steps[0])
+    steps = _steps(engine, carry)
     extras, actions = engine.checkpoint_extras(carry)
     keep_replay = config.checkpoint_replay and steps < config.total_steps
-    replay = carry.agent.replay if keep_replay else None
+    learner = engine.across_seeds(carry, lambda c: c.agent.learner)
+    replay = engine.across_seeds(carry, lambda c: c.agent.replay) if keep_replay else None
     started = time.perf_counter()
     if bar is not None:
-        in_memory = _nbytes(carry.agent.learner, replay, actions, extras)
+        in_memory = _nbytes(learner, replay, actions, extras)
         bar.write(f"saving checkpoint ({_size(in_memory)})...")
-    checkpoint.save(run_dir, carry.agent.learner, replay,
-                    {**host, "steps": steps, "iteration": int(carry.iteration)}, actions,
+    checkpoint.save(run_dir, learner, replay,
+                    {**host, "steps": steps, "iteration": engine.iteration(carry)}, actions,
                     extras)
     if bar is not None:
         bar.write(f"saved in {time.perf_counter() - started:.1f} s "
                   f"({_size(checkpoint.size_on_disk(run_dir))} on disk)")
+
+
+def _steps(engine, carry) -> int:
+    """Agent steps per seed (all seeds move together)."""
+    return int(engine.across_seeds(carry, lambda c: c.agent.learner.steps[:1])[0])
 
 
 def _nbytes(*trees) -> int:

@@ -276,13 +276,19 @@ def test_cli_bad_input_exits_2_before_training(tmp_path, capsys):
     assert not os.path.exists(tmp_path / "o")
 
 
-def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
-    config = seed_agents.agent_config("lunarlander", [0])
+def _run_on_disk(tmp_path, config, summary: dict):
+    """A run directory as decide() reads it: config, summary and a checkpoint marker."""
     run_dir = tmp_path / "run"
     (run_dir / "checkpoint").mkdir(parents=True)
     (run_dir / "checkpoint" / "host.json").write_text("{}")
     (run_dir / "config.json").write_text(config.to_json())
-    (run_dir / "summary.json").write_text(json.dumps({"stopped_by": None}))
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    return run_dir
+
+
+def test_a_larger_total_steps_extends_a_checkpointed_run(tmp_path):
+    config = seed_agents.agent_config("lunarlander", [0])
+    run_dir = _run_on_disk(tmp_path, config, {"stopped_by": None})
     bigger = config.replace(total_steps=config.total_steps + 1)
     assert decide(str(run_dir), bigger, extend=True) == "extend"
     # when and where it saves may differ, as for any resume: nothing it learns changes
@@ -297,12 +303,7 @@ def test_a_smaller_total_steps_ends_a_stopped_run_not_below_its_steps(tmp_path):
     # An open-ended preset (spaceinvaders-ram plans 10M steps, "stop it any time") gets
     # its final evaluation by resuming with the total it should end at.
     config = seed_agents.agent_config("spaceinvaders-ram", [0])
-    run_dir = tmp_path / "run"
-    (run_dir / "checkpoint").mkdir(parents=True)
-    (run_dir / "checkpoint" / "host.json").write_text("{}")
-    (run_dir / "config.json").write_text(config.to_json())
-    (run_dir / "summary.json").write_text(json.dumps({"steps": 900_000,
-                                                       "stopped_by": "SIGINT"}))
+    run_dir = _run_on_disk(tmp_path, config, {"steps": 900_000, "stopped_by": "SIGINT"})
     for total in (900_000, 3_000_000):
         assert decide(str(run_dir), config.replace(total_steps=total), extend=True) == "resume"
     with pytest.raises(seed_agents.AblationError, match="900,000 steps per seed already"):

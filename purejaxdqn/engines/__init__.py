@@ -4,10 +4,13 @@
   on CPU threads while the device learns. Every env: Atari, Atari RAM, vector envs,
   and the JAX envs (stepped by a jitted call).
 * `fused` (engines/fused.py): K env iterations per device call inside one jitted
-  `lax.scan`, for JAX-native envs (gymnax CartPole, Acrobot, MinAtar).
+  `lax.fori_loop`, for JAX-native envs (gymnax CartPole, Acrobot, MinAtar) and Atari
+  through envpool's XLA interface; on a gymnax env the seeds may run in blocks, each
+  its own state and call (`seed_block`, `auto_seed_block`).
 
 Both are `engines.base.Engine`s (`start`, `advance`, `evaluate`, `checkpoint_extras`/
-`restore`, `close`); the training loop (train.py) sees nothing else. `--engine auto` takes the
+`restore`, `close`, and `across_seeds`/`iteration` to read the agents out of a carry);
+the training loop (train.py) sees nothing else. `--engine auto` takes the
 fused engine wherever the env has a JAX implementation: on this 2-core CPU it is
 the faster one for the small networks these envs use (benchmarks/results/engines_*.json).
 """

@@ -161,7 +161,8 @@ class Config:
     seed_block: int = setting(0, "fused engine on a JAX env: seeds per block, each block with "
                                  "its own state and device call, the blocks one after another; "
                                  "results do not depend on it (0: auto, per backend as "
-                                 "measured)", non_negative)
+                                 "measured; one block when the seeds are sharded over "
+                                 "devices)", non_negative)
 
     # The components' settings, (name, value) sorted by name; read them as attributes.
     settings: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)

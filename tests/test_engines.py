@@ -92,7 +92,6 @@ def test_auto_seed_block_on_this_backend():
 
     assert auto_seed_block(CPU_SEED_BLOCK) == 0  # up to one block's worth: one block
     assert auto_seed_block(64) == CPU_SEED_BLOCK  # the test suite runs on XLA:CPU
-    assert auto_seed_block(64, sharding=object()) == 0  # sharded seeds: one program
 
 
 def test_engine_choice_and_bad_input():

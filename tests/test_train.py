@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 
 import jax
 import numpy as np
@@ -58,6 +59,13 @@ def test_resume_is_bitwise_deterministic_with_replay_checkpointed(tmp_path):
     whole, halves = str(tmp_path / "whole"), str(tmp_path / "halves")
     train(config, whole, progress=False)
     train(config, halves, progress=False, stop_after_steps=1_500)
+    # a stopped run can also be ended where it stopped: resumed with that total, it runs
+    # no step, evaluates and writes its summary (experiments' --total-steps does this)
+    ended = str(tmp_path / "ended")
+    shutil.copytree(halves, ended)
+    summary = train(config.replace(total_steps=1_500), ended, resume=True, progress=False)
+    assert summary["stopped_by"] is None and summary["final_eval"]["step"] == 1_500
+    assert [e["step"] for e in read_jsonl(os.path.join(ended, "eval.jsonl"))] == [1_500]
     train(config, halves, resume=True, exact_resume=True, progress=False)
     a, _ = learner_leaves(whole, config)
     b, _ = learner_leaves(halves, config)

@@ -91,15 +91,15 @@ def uses_jax_env(config: Config, engine: str) -> bool:
 CPU_SEED_BLOCK = 16
 
 
-def auto_seed_block(num_seeds: int, sharding=None) -> int:
+def auto_seed_block(num_seeds: int) -> int:
     """Seeds per block of the fused engine (0: one block). On XLA:CPU blocks of
     CPU_SEED_BLOCK: a seed's update there costs more once every seed's state outgrows
     the cache (MinAtar, per seed-update: 0.86 ms at 16 seeds, 1.36 ms at 64;
-    benchmarks/results/seed_limit_cpu.json). Elsewhere, and with the seeds sharded over
-    devices, one block: an accelerator is fed best by one large program."""
+    benchmarks/results/seed_limit_cpu.json). Elsewhere one block: an accelerator is fed
+    best by one large program."""
     import jax
 
-    if jax.default_backend() != "cpu" or sharding is not None:
+    if jax.default_backend() != "cpu":
         return 0
     return CPU_SEED_BLOCK if num_seeds > CPU_SEED_BLOCK else 0
 
@@ -128,7 +128,9 @@ def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap:
         env = _fused_env(config, env_seeds, sharding)
         agent = make_agent(config, env.spec, sharding)
         evaluate = functools.partial(make_evaluator, config, agent.network, env.host is None)
-        block = config.seed_block or auto_seed_block(len(seeds), sharding)
+        # sharded seeds run as one program: the agent's jitted functions are placed for
+        # all of them
+        block = 0 if sharding is not None else config.seed_block or auto_seed_block(len(seeds))
         return FusedEngine(env, agent, seeds, evaluate, config.chunk_iterations,
                            seed_block=block, **options)
     from purejaxdqn.engines.host import HostEngine

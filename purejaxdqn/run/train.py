@@ -90,8 +90,9 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     if resume:  # else fresh games from env seeds no earlier segment played
         host["env_segment"] = checkpoint.read_host(run_dir).get("env_segment", 0) + \
             (not exact_resume)
-    engine = make_engine(config, seeds, host["env_segment"],
-                         seed_sharding(len(seeds), devices), overlap, **(engine_options or {}))
+    sharding = seed_sharding(len(seeds), devices)
+    engine = make_engine(config, seeds, host["env_segment"], sharding, overlap,
+                         **(engine_options or {}))
     carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     learning_starts = config.warmup_steps
     if resume:
@@ -168,8 +169,9 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
                                   for k in range(len(seeds))] if host["evaluations"] else None,
                "resumes": host["resumes"],
-               "devices": len(engine.across_seeds(carry, lambda c: c.agent.learner.steps)
-                              .sharding.device_set),
+               # where the seeds were placed (a run resumed at its end never moved
+               # the loaded state onto a device)
+               "devices": 1 if sharding is None else len(sharding.device_set),
                "run_dir": run_dir}
     write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary

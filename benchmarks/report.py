@@ -374,9 +374,11 @@ RESULT_SECTIONS = (
                     "`benchmarks/engines.py`.", engines_table),
     ("seeds_*.json", "seeds", "Seeds side by side",
      lambda report: "The real training loop (`train.train`), median total agent steps/s "
-                    "over log windows once learning runs, for each number of seeds and way "
+                    "over log windows once learning runs, for each number of seeds, way "
                     "of grouping their updates (`--seed-group`: vmapped within a group, "
-                    "groups one after another); `benchmarks/seeds.py`.", seeds_table),
+                    "groups one after another inside one program) and of splitting them "
+                    "into blocks (`--seed-block`, fused engine: each block its own state "
+                    "and device call); `benchmarks/seeds.py`.", seeds_table),
     ("seed_limit_*.json", "seed_limit", "Where the seeds' shared update stops scaling",
      lambda report: "The MinAtar `learn` vmapped over all seeds, timed per seed at two batch "
                     "sizes; a line through the two splits each seed's update into work that "

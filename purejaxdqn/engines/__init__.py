@@ -87,21 +87,25 @@ def uses_jax_env(config: Config, engine: str) -> bool:
     return not has_envpool_env(config)
 
 
-# Seeds per block on XLA:CPU when the config leaves it to us (see auto_seed_block).
-CPU_SEED_BLOCK = 16
+# On XLA:CPU, when the config leaves it to us: blocks of CPU_SEED_BLOCK seeds once there
+# are more than CPU_ONE_BLOCK_UP_TO (see auto_seed_block).
+CPU_SEED_BLOCK = 4
+CPU_ONE_BLOCK_UP_TO = 16
 
 
 def auto_seed_block(num_seeds: int) -> int:
-    """Seeds per block of the fused engine (0: one block). On XLA:CPU blocks of
-    CPU_SEED_BLOCK: a seed's update there costs more once every seed's state outgrows
-    the cache (MinAtar, per seed-update: 0.86 ms at 16 seeds, 1.36 ms at 64;
-    benchmarks/results/seed_limit_cpu.json). Elsewhere one block: an accelerator is fed
-    best by one large program."""
+    """Seeds per block of the fused engine (0: one block), as measured on XLA:CPU
+    (benchmarks/results/seeds_blocks_cpu.json, MinAtar, total agent steps/s): 64 seeds
+    run at 873 in one block, 992 in blocks of 16 and 1,273 in blocks of 4 (1.91x one
+    seed, above 16 seeds in one block: 1,087); at 16 seeds one block (1,087) and blocks
+    of 4 (1,030) are close. A seed's update costs more once every seed's state outgrows
+    the cache (seed_limit_cpu.json); a small block's state stays in it. Elsewhere one
+    block: an accelerator is fed best by one large program."""
     import jax
 
-    if jax.default_backend() != "cpu":
+    if jax.default_backend() != "cpu" or num_seeds <= CPU_ONE_BLOCK_UP_TO:
         return 0
-    return CPU_SEED_BLOCK if num_seeds > CPU_SEED_BLOCK else 0
+    return CPU_SEED_BLOCK
 
 
 def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap: bool = True,

@@ -165,9 +165,7 @@ class FusedEngine:
 
     def across_seeds(self, carry: tuple[FusedCarry, ...], select: Callable[[Any], Any]) -> Any:
         """`select(carry)` over every seed, the blocks' joined on the seed axis."""
-        if len(carry) == 1:
-            return select(carry[0])
-        return jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *map(select, carry))
+        return _join([select(block) for block in carry])
 
     def iteration(self, carry: tuple[FusedCarry, ...]) -> int:
         return int(carry[0].iteration)  # the blocks move together
@@ -216,9 +214,7 @@ class FusedEngine:
         fetched = jax.device_get(chunks)
         returns = np.concatenate([r[:count] for r, _, _ in fetched], axis=1)
         lengths = np.concatenate([x[:count] for _, x, _ in fetched], axis=1)
-        learned = fetched[0][2][:count]  # the step rule: all blocks alike
-        for _, _, other in fetched[1:]:
-            learned = learned | other[:count]
+        learned = np.any([x[:count] for _, _, x in fetched], axis=0)  # any block learned
         elapsed = time.perf_counter() - t0
         if count >= 16:  # small calls are dominated by dispatch: not a speed sample
             self._iterations_per_s = count / max(elapsed, 1e-6)
@@ -229,10 +225,7 @@ class FusedEngine:
             self._learned = True
             first = int(np.argmax(learned))
             first_learn = (t0 + elapsed * first / count, steps + first * n)
-        metrics = None
-        if learned.any() or self._learned:
-            metrics = self._metrics[0] if len(carry) == 1 else jax.tree_util.tree_map(
-                lambda *m: jnp.concatenate(m), *self._metrics)
+        metrics = _join(self._metrics) if learned.any() or self._learned else None
         return tuple(new), Advanced(steps + count * n, episodes, metrics, first_learn)
 
     # --- evaluation ---------------------------------------------------------------
@@ -246,3 +239,10 @@ class FusedEngine:
     def close(self) -> None:
         if self._env.host is not None:
             self._env.host.close()
+
+
+def _join(parts: list) -> Any:
+    """Pytrees of the blocks joined on the seed axis (one block's as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return jax.tree_util.tree_map(lambda *x: jnp.concatenate(x), *parts)

@@ -95,11 +95,13 @@ def train_session(config: Config, run_dir: str, action: str, *, label: str = "",
         summary = train(config, run_dir, resume=action in ("resume", "extend"),
                         progress=progress and not quiet)
     wall = time.perf_counter() - start
-    log_wall(run_dir, summary["steps"], wall)
+    if summary.get("phase") != "start-up":  # a run stopped at start-up wrote nothing
+        log_wall(run_dir, summary["steps"], wall)
     if summary["stopped_by"]:
-        raise Interrupted(f"{label or run_dir} stopped by {summary['stopped_by']} at "
-                          f"{summary['steps']:,} steps (checkpoint saved); run the same "
-                          "command again to resume", summary["stopped_by"], summary)
+        from purejaxdqn.tools.cli import stop_message
+
+        raise Interrupted(f"{label or run_dir}: {stop_message(summary, 'the same command')}",
+                          summary["stopped_by"], summary)
     return summary, wall
 
 

@@ -267,7 +267,7 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> None:
 
 def _drive(ray, plan, out_dir, sweep_id, worker_dir, manifest, manifest_path, cpus, gpus,
            max_retries, address, say, progress_every) -> dict:
-    from purejaxdqn.run.train import StopFlag
+    from purejaxdqn.run.stopping import StopFlag
 
     options: dict[str, Any] = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
     if 0 < gpus < 1:  # several runs share a GPU: jax must not grab 75% of it each

@@ -47,8 +47,11 @@ def game_quota(num_envs: int, episodes: int) -> np.ndarray:
 
 
 def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed: int,
-             episodes: int | None = None) -> dict:
-    """Play `episodes` games (default config.eval_episodes); return score statistics."""
+             episodes: int | None = None, stop: Callable[[], bool] | None = None) -> dict | None:
+    """Play `episodes` games (default config.eval_episodes); return score statistics.
+    `stop()` is asked before every env step: when it turns true the evaluation is
+    abandoned and None returned, so a stopped run does not wait for up to 18,000 frames
+    of each unfinished game."""
     episodes = episodes or config.eval_episodes
     num_envs = num_eval_envs(config, episodes)
     quota = game_quota(num_envs, episodes)
@@ -59,6 +62,8 @@ def evaluate(config: Config, policy: Callable, params: Any, key: jax.Array, seed
     step = env.reset()
     try:
         while (done_count < quota).any():
+            if stop is not None and stop():
+                return None
             key, act_key = jax.random.split(key)
             actions = np.asarray(policy(params, step.obs, act_key, config.eval_epsilon))
             step = env.step(actions)
@@ -127,7 +132,8 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
                  jnp.zeros_like(table, jnp.int32))
         return jax.lax.while_loop(unfinished, body, carry)[4:]
 
-    def run(params, key, first_env_seed: int) -> dict:
+    def run(params, key, first_env_seed: int, stop: Callable[[], bool] | None = None) -> dict:
+        # `stop`: not asked; one jitted call of a small JAX env takes seconds at most
         scores, lengths = jax.device_get(play(params, key, env_key(first_env_seed)))
         kept = np.arange(scores.shape[1])[None, :] < quota[:, None]
         return _score_stats([float(x) for x in scores[kept]], [int(x) for x in lengths[kept]],
@@ -137,11 +143,11 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
 
 
 def make_evaluator(config: Config, network: Network, jax_env: bool) -> Callable:
-    """`run(params, key, first_env_seed) -> result dict` on the engine's env backend: the
+    """`run(params, key, first_env_seed, stop=None) -> result dict` on the engine's env backend: the
     whole evaluation in one jitted call on a JAX env (`evaluate_jax`), else envpool's
     games with a jitted policy (`evaluate`). Both engines evaluate through this."""
     if jax_env:
         return evaluate_jax(config, network)
     policy = make_policy(network)
-    return lambda params, key, first_env_seed: evaluate(config, policy, params, key,
-                                                        seed=first_env_seed)
+    return lambda params, key, first_env_seed, stop=None: evaluate(
+        config, policy, params, key, seed=first_env_seed, stop=stop)

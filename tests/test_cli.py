@@ -111,8 +111,11 @@ def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
     from purejaxdqn.config import CARTPOLE
 
     run = _fake_run(tmp_path)
+    # finished: its last evaluation is at its last step (one stopped during the final
+    # evaluation is resumable: tests/test_stopping.py)
     (run / "checkpoint" / "host.json").write_text(
-        '{"steps": %d, "has_replay": false}' % CARTPOLE.total_steps)
+        '{"steps": %d, "has_replay": false, "evaluations": [{"step": %d}]}'
+        % (CARTPOLE.total_steps, CARTPOLE.total_steps))
     before = _snapshot(tmp_path)
     result = _cli("train", "--resume", str(run))
     _assert_one_line_exit_2(result, f"is finished ({CARTPOLE.total_steps:,} of "

@@ -37,8 +37,10 @@ class Engine(Protocol):
                 stop: Callable[[], bool]) -> tuple[Any, Advanced]:
         """Run env iterations until `until_steps` agent steps per seed (or `stop()`)."""
 
-    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
-        """The evaluation protocol on one seed's params."""
+    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int,
+                 stop: Callable[[], bool] | None = None) -> dict | None:
+        """The evaluation protocol on one seed's params; None if it was abandoned
+        because `stop()` turned true (where it can be: envpool's games)."""
 
     def across_seeds(self, carry: Any, select: Callable[[Any], Any]) -> Any:
         """`select` applied to the carry (a pytree with `.agent`: AgentState [S, ...]),

@@ -229,12 +229,13 @@ class FusedEngine:
         return tuple(new), Advanced(steps + count * n, episodes, metrics, first_learn)
 
     # --- evaluation ---------------------------------------------------------------
-    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
+    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int,
+                 stop: Callable[[], bool] | None = None) -> dict | None:
         """The Nature protocol for one seed's params (evaluation.py): on the JAX env, or
         for Atari on envpool's host games."""
         if self._evaluate is None:
             self._evaluate = self._make_evaluate()
-        return self._evaluate(params, key, first_env_seed)
+        return self._evaluate(params, key, first_env_seed, stop)
 
     def close(self) -> None:
         if self._env.host is not None:

@@ -145,11 +145,12 @@ class HostEngine:
         return state, env_steps, actions, metrics
 
     # --- evaluation ---------------------------------------------------------------
-    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int) -> dict:
+    def evaluate(self, params: Any, key: jax.Array, first_env_seed: int,
+                 stop: Callable[[], bool] | None = None) -> dict | None:
         """The Nature protocol for one seed's params (evaluation.py), on the same backend."""
         if self._evaluate is None:
             self._evaluate = self._make_evaluate()
-        return self._evaluate(params, key, first_env_seed)
+        return self._evaluate(params, key, first_env_seed, stop)
 
     def close(self) -> None:
         self.envs.close()

@@ -35,6 +35,7 @@ import jax
 import numpy as np
 
 from purejaxdqn.run import arrayfile
+from purejaxdqn.run.runlog import write_atomic
 
 CHECKPOINT = "checkpoint"
 FORMAT = 2
@@ -79,6 +80,14 @@ def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np
     os.rename(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def update_host(run_dir: str, **fields) -> None:
+    """Change `fields` of the checkpoint's host.json, atomically: what the loop learns
+    after a save without changing the trained state (the final evaluation's result)."""
+    host = read_host(run_dir)
+    write_atomic(os.path.join(run_dir, CHECKPOINT, "host.json"),
+                 json.dumps({**host, **fields}, indent=2))
 
 
 def exists(run_dir: str) -> bool:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,28 +29,9 @@ from purejaxdqn.parts import build_exploration
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.progress import Progress
 from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
+from purejaxdqn.run.stopping import RunStopped, StopFlag
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
-
-
-class StopFlag:
-    """SIGINT/SIGTERM set a flag; the loop checkpoints and returns at the next boundary."""
-
-    def __init__(self):
-        self.raised: str | None = None
-        self._previous = {}
-
-    def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.raised = signal.Signals(signum).name
-
-    def __exit__(self, *exc):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 def _due(steps_before: int, steps_after: int, every: int) -> bool:
@@ -64,6 +44,17 @@ def _next_boundary(config: Config, steps: int, stop_at: int) -> int:
     periods = (config.log_every, config.eval_every, config.record_video_every,
                config.checkpoint_every)
     return min([stop_at] + [(steps // p + 1) * p for p in periods if p > 0])
+
+
+class Session(NamedTuple):
+    """What a run's start-up built, for the loop and the helpers below it."""
+
+    config: Config
+    run_dir: str
+    seeds: tuple
+    engine: Any
+    host: dict  # iteration, evaluations, env segment, resumes: saved in host.json
+    sharding: Any
 
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
@@ -80,9 +71,51 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
     `record_video(config, run_dir, params, steps)` is called every `record_video_every`
     steps (default: watch.record_video, one evaluation game into RUN_DIR/videos/).
+
+    SIGINT/SIGTERM (run/stopping.py): during start-up the run stops at once and nothing
+    is written; later the trained state is saved first, a final evaluation included
+    (the checkpoint is written before it, and a stop abandons it). The summary's
+    `stopped_by` names the signal, `checkpoint_steps` what the checkpoint on disk holds.
     """
     if record_video is None and config.record_video_every:
         from purejaxdqn.run.watch import record_video
+    with StopFlag(urgent=True) as stop:  # start-up: nothing at stake, a signal ends it
+        try:
+            session, carry, learning_starts = _start(config, run_dir, resume, exact_resume,
+                                                     progress, overlap, devices, engine_options)
+        except RunStopped as stopped:
+            return _stopped_at_start(run_dir, resume, stopped.signal_name)
+        stop.urgent = False  # from here on the work is kept: a signal waits for a boundary
+        if resume:
+            truncate_logs(run_dir, _steps(session.engine, carry))
+        log = RunLog(run_dir, append=resume)
+        bar = None
+        try:
+            if config.wandb_project:  # the TensorBoard scalars and the config to W&B too
+                from purejaxdqn.run.wandb_log import WandbRun  # wandb: an optional extra
+
+                log.mirror_to(WandbRun(run_dir, config, resume=resume))
+            write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
+            steps = _steps(session.engine, carry)
+            bar = Progress(config.total_steps, steps, learning_starts) if progress else None
+            if resume and bar is not None:
+                bar.write(_resume_message(session.host["resumes"][-1]))
+            stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
+            carry, steps, learning_sps, saved = _loop(session, carry, learning_starts, stop_at,
+                                                      stop, log, bar, record_video,
+                                                      saved=steps if resume else None)
+            stopped_by, saved = _finish(session, carry, steps, stop, saved, log, bar)
+        finally:  # whatever happens, what was logged reaches the disk
+            if bar is not None:
+                bar.close()
+            log.close()
+            session.engine.close()
+    return _summary(session, steps, stopped_by, learning_sps, saved)
+
+
+def _start(config, run_dir, resume, exact_resume, progress, overlap, devices, engine_options):
+    """Build the engine and the agents (or load them from the checkpoint): (Session,
+    carry, learning_starts). Writes nothing: a stop here loses nothing."""
     seeds = config.all_seeds
     host = {"iteration": 0, "evaluations": [], "env_segment": 0, "resumes": []}
     # exact: the same games go on (the fused engine always can: its env state is saved)
@@ -93,87 +126,103 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     sharding = seed_sharding(len(seeds), devices)
     engine = make_engine(config, seeds, host["env_segment"], sharding, overlap,
                          **(engine_options or {}))
-    carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
-    learning_starts = config.warmup_steps
-    if resume:
-        carry, learning_starts = _resume(config, run_dir, engine, carry, host, exact_resume,
-                                         progress)
-
-    log = RunLog(run_dir, append=resume)
-    if config.wandb_project:  # the TensorBoard scalars and the config to W&B as well
-        from purejaxdqn.run.wandb_log import WandbRun  # wandb is an optional extra
-
-        log.mirror_to(WandbRun(run_dir, config, resume=resume))
-    write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
-    steps = _steps(engine, carry)
-    metrics = None
-    recent_scores = [deque(maxlen=100) for _ in seeds]
-    bar = Progress(config.total_steps, steps, learning_starts) if progress else None
-    if resume and bar is not None:
-        bar.write(_resume_message(host["resumes"][-1]))
-    window = (time.perf_counter(), steps)
-    learning_clock = None  # (time, steps) when learning began, for the throughput summary
-    stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
-    saved_at = time.monotonic()
-
     try:
-        with StopFlag() as stop:
-            while steps < stop_at and stop.raised is None:
-                carry, done = engine.advance(carry, _next_boundary(config, steps, stop_at),
-                                             learning_starts, lambda: stop.raised is not None)
-                before, steps = steps, done.steps
-                metrics = done.metrics if done.metrics is not None else metrics
-                learning_clock = learning_clock or done.first_learn
-                for k, at, score, length in done.episodes:
-                    log.episode(seeds[k], at, score, length)
-                    recent_scores[k].append(score)
-                if bar is not None:
-                    bar.update(steps)
-
-                if _due(before, steps, config.log_every):
-                    episodes = engine.across_seeds(carry, lambda c: c.agent.learner.episodes)
-                    window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
-                                          log, bar, np.asarray(episodes))
-                if _due(before, steps, config.eval_every):
-                    _evaluate(config, seeds, engine, carry, steps, host, log, bar)
-                if _due(before, steps, config.record_video_every):
-                    record_video(config, run_dir,
-                                 engine.across_seeds(carry, lambda c: c.agent.learner.params),
-                                 steps)
-                if _due(before, steps, config.checkpoint_every) or \
-                        _clock_due(saved_at, config.checkpoint_minutes):
-                    _save(config, run_dir, engine, carry, host, log, bar)
-                    saved_at = time.monotonic()
-            stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
-                                         else None)
-
-        jax.block_until_ready(carry)
-        learning_sps = None
-        if learning_clock is not None and steps > learning_clock[1]:
-            learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
-        if stopped_by is None and (not host["evaluations"] or
-                                   host["evaluations"][-1]["step"] != steps):
-            _evaluate(config, seeds, engine, carry, steps, host, log, bar)
-        _save(config, run_dir, engine, carry, host, log, bar)
-    finally:  # whatever happens, what was logged reaches the disk
-        if bar is not None:
-            bar.close()
-        log.close()
+        carry = engine.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
+        learning_starts = config.warmup_steps
+        if resume:
+            carry, learning_starts = _resume(config, run_dir, engine, carry, host,
+                                             exact_resume, progress)
+    except BaseException:  # a stop or a bad checkpoint: the envs' threads end with it
         engine.close()
-    summary = {"steps": steps, "seeds": list(seeds), "stopped_by": stopped_by,
-               "engine": engine.name,
+        raise
+    return Session(config, run_dir, seeds, engine, host, sharding), carry, learning_starts
+
+
+def _stopped_at_start(run_dir: str, resume: bool, signal_name: str) -> dict:
+    """The summary of a run stopped before it trained: nothing was written."""
+    steps = checkpoint.read_host(run_dir).get("steps", 0) if resume else 0
+    return {"steps": steps, "stopped_by": signal_name, "phase": "start-up",
+            "checkpoint_steps": steps if resume else None, "run_dir": run_dir}
+
+
+def _loop(session, carry, learning_starts, stop_at, stop, log, bar, record_video, saved):
+    """Advance the engine boundary by boundary, doing what falls due at each, until
+    `stop_at` or a signal: (carry, steps, learning agent steps/s, steps saved or None)."""
+    config, seeds, engine, host = session.config, session.seeds, session.engine, session.host
+    steps = _steps(engine, carry)
+    metrics, learning_clock = None, None  # clock: (time, steps) when learning began
+    recent_scores = [deque(maxlen=100) for _ in seeds]
+    window = (time.perf_counter(), steps)
+    saved_at = time.monotonic()
+    while steps < stop_at and not stop.is_set():
+        carry, done = engine.advance(carry, _next_boundary(config, steps, stop_at),
+                                     learning_starts, stop.is_set)
+        before, steps = steps, done.steps
+        metrics = done.metrics if done.metrics is not None else metrics
+        learning_clock = learning_clock or done.first_learn
+        for k, at, score, length in done.episodes:
+            log.episode(seeds[k], at, score, length)
+            recent_scores[k].append(score)
+        if bar is not None:
+            bar.update(steps)
+        if _due(before, steps, config.log_every):
+            episodes = engine.across_seeds(carry, lambda c: c.agent.learner.episodes)
+            window = _log_metrics(config, seeds, steps, window, metrics, recent_scores,
+                                  log, bar, np.asarray(episodes))
+        if _due(before, steps, config.eval_every):
+            _evaluate(session, carry, steps, log, bar, stop.is_set)
+        if _due(before, steps, config.record_video_every) and not stop.is_set():
+            record_video(config, session.run_dir,
+                         engine.across_seeds(carry, lambda c: c.agent.learner.params), steps)
+        if _due(before, steps, config.checkpoint_every) or \
+                _clock_due(saved_at, config.checkpoint_minutes):
+            saved = _save(config, session.run_dir, engine, carry, host, log, bar)
+            saved_at = time.monotonic()
+    jax.block_until_ready(carry)
+    learning_sps = None
+    if learning_clock is not None and steps > learning_clock[1]:
+        learning_sps = (steps - learning_clock[1]) / (time.perf_counter() - learning_clock[0])
+    return carry, steps, learning_sps, saved
+
+
+def _finish(session, carry, steps, stop, saved, log, bar) -> tuple[str | None, int | None]:
+    """Checkpoint the trained state, then (a finished run) evaluate it: the checkpoint is
+    on disk before the final evaluation starts, so a stop during it keeps the work, and
+    the evaluation's result goes into the checkpoint's host.json when it is done.
+    Return (stopped_by, steps the checkpoint holds)."""
+    config, engine, host = session.config, session.engine, session.host
+    stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
+                                 else None)
+    if saved != steps:
+        saved = _save(config, session.run_dir, engine, carry, host, log, bar)
+    evaluated = host["evaluations"] and host["evaluations"][-1]["step"] == steps
+    if stopped_by is None and not evaluated:
+        if _evaluate(session, carry, steps, log, bar, stop.is_set):
+            log.flush()
+            checkpoint.update_host(session.run_dir, evaluations=host["evaluations"])
+        else:
+            stopped_by = stop.raised
+    return stopped_by, saved
+
+
+def _summary(session, steps, stopped_by, learning_sps, saved) -> dict:
+    host, sharding = session.host, session.sharding
+    summary = {"steps": steps, "seeds": list(session.seeds), "stopped_by": stopped_by,
+               "engine": session.engine.name,
                # agent steps/s of one seed from the first update on (multiply by
                # len(seeds) for the total); includes evaluations if any ran
                "learning_steps_per_s": learning_sps,
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
                "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
-                                  for k in range(len(seeds))] if host["evaluations"] else None,
+                                  for k in range(len(session.seeds))]
+               if host["evaluations"] else None,
                "resumes": host["resumes"],
+               "checkpoint_steps": saved,
                # where the seeds were placed (a run resumed at its end never moved
                # the loaded state onto a device)
                "devices": 1 if sharding is None else len(sharding.device_set),
-               "run_dir": run_dir}
-    write_atomic(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
+               "run_dir": session.run_dir}
+    write_atomic(os.path.join(session.run_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
 
 
@@ -217,7 +266,6 @@ def _resume(config, run_dir, engine, carry, host, exact, progress):
     host["resumes"] = host.get("resumes", []) + [
         {"step": steps_now, "exact": exact, "replay_restored": restored,
          "env_segment": segment, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
-    truncate_logs(run_dir, steps_now)
     return carry, learning_starts
 
 
@@ -250,34 +298,42 @@ def _log_metrics(config, seeds, steps, window, metrics, recent_scores, log, bar,
     return now, steps
 
 
-def _evaluate(config, seeds, engine, carry, steps, host, log, bar):
-    """Nature-protocol evaluation of each seed's params. The key derives from the
-    seed and step count, never from the training key, so evaluating does not
-    change the training trajectory; the env seeds come from the seed's evaluation
-    range (envs.env_seed), disjoint from every training env and every other seed."""
-    means = []
+def _evaluate(session, carry, steps, log, bar, stop) -> bool:
+    """Nature-protocol evaluation of each seed's params; False (nothing logged) if
+    `stop()` abandoned it. The key derives from the seed and step count, never from the
+    training key, so evaluating does not change the training trajectory; the env seeds
+    come from the seed's evaluation range (envs.env_seed), disjoint from every training
+    env and every other seed."""
+    config, host = session.config, session.host
+    results = []
     index = len(host["evaluations"])
-    every_params = engine.across_seeds(carry, lambda c: c.agent.learner.params)
-    for k, seed in enumerate(seeds):
+    every_params = session.engine.across_seeds(carry, lambda c: c.agent.learner.params)
+    for k, seed in enumerate(session.seeds):
         params = jax.tree_util.tree_map(lambda x: x[k], every_params)
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_KEY), steps)
         first_env_seed = env_seed(seed, num_eval_envs(config), "eval", index)
-        result = engine.evaluate(params, key, first_env_seed)
+        result = session.engine.evaluate(params, key, first_env_seed, stop)
+        if result is None:
+            return False
+        results.append(result)
+    for seed, result in zip(session.seeds, results):  # all seeds or none: rows stay whole
         log.evaluation(seed, steps, result)
-        means.append(result["score_mean"])
         message = (f"eval seed {seed} @ {steps:,} steps: mean {result['score_mean']:.1f}, "
                    f"median {result['score_median']:.1f} over {result['episodes']} episodes")
         if result.get("human_normalized") is not None:
             message += f", human-normalised {100 * result['human_normalized']:.1f}%"
         (bar.write if bar is not None else print)(message)
-    host["evaluations"].append({"step": steps, "score_mean": means})
+    host["evaluations"].append({"step": steps,
+                                "score_mean": [r["score_mean"] for r in results]})
+    return True
 
 
-def _save(config, run_dir, engine, carry, host, log, bar=None):
+def _save(config, run_dir, engine, carry, host, log, bar=None) -> int:
     """Flush the logs, then write the checkpoint: a crash in between leaves log rows
     past the checkpoint, which a resume truncates (never rows missing before it).
     The replay goes in while the run is unfinished, so a resume needs no warm-up.
-    With a progress `bar`, say how much is written (in memory) and how long it took."""
+    With a progress `bar`, say how much is written (in memory) and how long it took.
+    Return the steps saved."""
     log.flush()
     steps = _steps(engine, carry)
     extras, actions = engine.checkpoint_extras(carry)
@@ -294,6 +350,7 @@ def _save(config, run_dir, engine, carry, host, log, bar=None):
     if bar is not None:
         bar.write(f"saved in {time.perf_counter() - started:.1f} s "
                   f"({_size(checkpoint.size_on_disk(run_dir))} on disk)")
+    return steps
 
 
 def _steps(engine, carry) -> int:

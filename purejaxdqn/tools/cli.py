@@ -220,9 +220,12 @@ def _seeds_name(config: Config) -> str:
 
 def _check_unfinished(run_dir: str, config_path: str, config: Config, host: dict) -> None:
     """A finished run has nothing to resume (and its last checkpoint keeps no replay):
-    say so, and how to train longer, instead of failing on what the checkpoint lacks."""
+    say so, and how to train longer, instead of failing on what the checkpoint lacks.
+    A run stopped during its final evaluation is not finished: a resume evaluates it."""
     steps = host.get("steps")
-    if isinstance(steps, int) and steps >= config.total_steps:
+    evaluations = host.get("evaluations") or [{}]
+    if isinstance(steps, int) and steps >= config.total_steps and \
+            evaluations[-1].get("step") == steps:
         raise ConfigError(
             f"the run in {run_dir} is finished ({steps:,} of {config.total_steps:,} steps): "
             f"nothing to resume; to train longer, start a new run with its settings "
@@ -256,6 +259,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "train":
         parser.print_help()
         return 2
+    from purejaxdqn.run.stopping import RunStopped, StopFlag
+
+    try:
+        with StopFlag(urgent=True) as flag:  # until train() takes over, nothing is at stake
+            return _train(args, flag)
+    except RunStopped as stopped:
+        print(stop_message({"stopped_by": stopped.signal_name, "phase": "start-up"}, ""))
+        return EXIT_CODES[stopped.signal_name]
+
+
+def _train(args: argparse.Namespace, flag) -> int:
+    """`purejaxdqn train`: check everything, train, say how it ended; the exit code."""
     from purejaxdqn.run import compile_cache
     from purejaxdqn.run.checkpoint import CheckpointError
 
@@ -279,14 +294,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CheckpointError as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
+    flag.urgent = False  # the work is on disk: a late signal must not say otherwise
     if summary["stopped_by"]:
-        print(f"stopped by {summary['stopped_by']} at {summary['steps']:,} steps; "
-              f"checkpoint saved. Continue with: purejaxdqn train --resume {run_dir}")
+        print(stop_message(summary, f"purejaxdqn train --resume {run_dir}"))
         return EXIT_CODES.get(summary["stopped_by"], 0)
     means = ", ".join(f"{m:.1f}" for m in summary["final_eval"]["score_mean"])
     print(f"done: {summary['steps']:,} steps, final eval mean score {means} "
           f"(seeds {', '.join(map(str, summary['seeds']))}); run in {run_dir}")
     return 0
+
+
+def stop_message(summary: dict, resume_command: str) -> str:
+    """One line for a run train() returned stopped: where it stopped, what is saved."""
+    name, saved = summary["stopped_by"], summary.get("checkpoint_steps")
+    if summary.get("phase") == "start-up":
+        kept = "" if saved is None else \
+            f"; the checkpoint ({saved:,} steps) is as it was. Continue with: {resume_command}"
+        return f"stopped by {name} during start-up, before any training; nothing was written{kept}"
+    return (f"stopped by {name} at {summary['steps']:,} steps; checkpoint saved "
+            f"({saved:,} steps). Continue with: {resume_command}")
 
 
 def _watch(args: argparse.Namespace) -> int:

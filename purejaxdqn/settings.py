@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from typing import Any, Callable, NamedTuple
 
 
@@ -60,7 +61,10 @@ def help_of(field: dataclasses.Field) -> str:
 
 
 def check_value(field: dataclasses.Field, value: Any) -> None:
-    """ConfigError '<name> <rule>, got <value>' when the field's own check refuses `value`."""
+    """ConfigError '<name> <rule>, got <value>' when the field's own check refuses `value`;
+    a float that is not finite (nan, inf) is refused for every setting."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{field.name} must be a finite number, got {value}")
     check = field.metadata.get("check")
     if check is not None and check.choices:
         check_choice(field.name, value, check.choices)

@@ -231,3 +231,55 @@ def test_help_describes_every_flag_and_version():
                if f.name != "env_id")
     result = _cli("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"purejaxdqn {__version__}"
+
+
+# Refused in-process (no subprocess per case: the checks run before any work).
+NO_SILENT_CHANGE = [
+    (["--preset", "cartpole", "--game", "Breakout"],
+     "--preset cartpole is made for vector envs (CartPole-v1), not for Breakout (atari)"),
+    (["--preset", "minatar", "--game", "Breakout"], "presets for atari envs: nature,"),
+    (["--game", "CartPole-v1"], "--preset nature is made for atari envs"),
+    (["--game", "Asterix-MinAtar"], "presets for minatar envs: minatar"),
+    (["--preset", "cartpole", "--epsilon-start", "0.1", "--epsilon-end", "0.5"],
+     "epsilon_end (0.5) is above epsilon_start (0.1): exploration would rise"),
+    (["--preset", "cartpole", "--learning-rate", "inf"], "learning_rate must be a finite number"),
+    (["--preset", "cartpole", "--learning-rate", "nan"], "learning_rate must be a finite number"),
+    (["--preset", "cartpole", "--gamma=-inf"], "gamma must be a finite number"),
+    (["--preset", "cartpole", "--run-dir", ""], "--run-dir is empty"),
+    (["--preset", "cartpole", "--run-dir", "  "], "--run-dir is empty"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", NO_SILENT_CHANGE)
+def test_no_silent_change_is_refused_in_one_line(tmp_path, monkeypatch, capsys, args, fragment):
+    from purejaxdqn.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], lines
+    assert os.listdir(tmp_path) == []
+
+
+def test_rising_epsilon_when_asked_and_atari_ram_with_the_nature_preset_are_accepted():
+    from purejaxdqn.config import get_preset
+    from purejaxdqn.run.preflight import check_preset_fits
+
+    get_preset("cartpole").replace(epsilon_start=0.1, epsilon_end=0.5,
+                                   epsilon_may_rise=True).validate()
+    check_preset_fits("nature", get_preset("nature").replace(env_id="Breakout-ram"))
+    check_preset_fits("minatar", get_preset("minatar").replace(env_id="Asterix-MinAtar"))
+
+
+def test_resume_refuses_a_config_json_edited_after_its_checkpoint(tmp_path):
+    from purejaxdqn.config import CARTPOLE
+
+    run = _fake_run(tmp_path)
+    (run / "checkpoint" / "config.json").write_text(CARTPOLE.to_json())
+    (run / "config.json").write_text(CARTPOLE.replace(learning_rate=0.5, gamma=0.9,
+                                                      checkpoint_minutes=1.0).to_json())
+    before = _snapshot(tmp_path)
+    _assert_one_line_exit_2(_cli("train", "--resume", str(run)),
+                            "config.json was changed after its checkpoint was written (gamma "
+                            "0.99 -> 0.9, learning_rate")
+    assert _snapshot(tmp_path) == before

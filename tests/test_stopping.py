@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -119,3 +120,37 @@ def test_a_stop_at_every_moment_keeps_the_newest_checkpoint(tmp_path):
     proc = _start("--resume", run, "--no-progress", cache=cache)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "is finished" in err
+
+
+def test_diverged_learning_stops_in_one_line_exit_3_keeping_the_last_finite_checkpoint(
+        tmp_path, monkeypatch, capsys):
+    import flax
+    import jax
+    import numpy as np
+
+    from purejaxdqn.run import checkpoint
+    from purejaxdqn.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    run = str(tmp_path / "run")
+    # a step size no network survives: the first updates make the parameters inf/nan
+    code = main(["train", "--preset", "cartpole", "--learning-rate", "1e30", "--total-steps",
+                 "3000", "--warmup-steps", "500", "--checkpoint-every", "500",
+                 "--log-every", "1000", "--eval-every", "3000", "--run-dir", run,
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1, err
+    # seen where the engine hands back control after the first updates (a chunk's end)
+    reached = int(re.search(r"learning diverged by ([\d,]+) steps: seed 0: ", err[0])
+                  .group(1).replace(",", ""))
+    assert 500 < reached <= 1000, err[0]
+    assert "the checkpoint at 500 steps (the last finite state) is kept" in err[0]
+    assert "learning_rate 1e+30" in err[0]
+    host = checkpoint.read_host(run)
+    assert host["steps"] == 500
+    with open(os.path.join(run, "summary.json")) as f:
+        assert json.load(f)["stopped_by"] == "diverged"
+    with open(os.path.join(run, "checkpoint", "learner.msgpack"), "rb") as f:
+        saved = flax.serialization.msgpack_restore(f.read())
+    leaves = jax.tree_util.tree_leaves(saved["params"])  # the finite ones of step 500
+    assert leaves and all(np.isfinite(np.asarray(x)).all() for x in leaves)

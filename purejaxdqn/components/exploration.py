@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import Settings, decay_factor, non_negative, positive, probability, setting
+from purejaxdqn.settings import (ConfigError, Settings, decay_factor, non_negative, positive,
+                                 probability, setting)
 
 
 class Exploration(NamedTuple):
@@ -99,9 +100,20 @@ def by_episode(anneal: Callable[[jax.Array], jax.Array]) -> Callable:
 
 @dataclasses.dataclass(frozen=True)
 class StartEnd(Settings):
-    """The two ends every schedule shares."""
+    """The two ends every schedule shares. A schedule that rises (end above start) is
+    almost always two values swapped: refused unless `epsilon_may_rise` asks for it."""
     epsilon_start: float = setting(1.0, "exploration epsilon when learning starts", probability)
     epsilon_end: float = setting(0.1, "exploration epsilon after the decay", probability)
+    epsilon_may_rise: bool = setting(
+        False, "allow epsilon_end above epsilon_start (a rising schedule, on purpose)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.epsilon_end > self.epsilon_start and not self.epsilon_may_rise:
+            raise ConfigError(
+                f"epsilon_end ({self.epsilon_end}) is above epsilon_start "
+                f"({self.epsilon_start}): exploration would rise; swap them, or set "
+                f"--epsilon-may-rise true if that is meant")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,6 +3,8 @@
 Layout of `RUN_DIR/checkpoint/` (format 2):
   host.json          "format": 2, steps, iteration, replay flag, evaluations so far,
                      env segment, resumes
+  config.json        the run's config when it was saved, so a resume can tell that
+                     RUN_DIR/config.json was edited since (absent in older checkpoints)
   learner.msgpack    params, target params, optimizer state, RNG key, counters
   replay/frames.npy.gz
                      the frame ring, gzip level 1 (`arrayfile`: gunzip gives the .npy)
@@ -55,7 +57,7 @@ class CheckpointError(RuntimeError):
 
 
 def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np.ndarray,
-         extras: Any | None = None) -> str:
+         extras: Any | None = None, config_json: str | None = None) -> str:
     final = os.path.join(run_dir, CHECKPOINT)
     tmp, old = final + ".tmp", final + ".old"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -71,6 +73,9 @@ def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np
     if extras is not None:
         with open(os.path.join(tmp, "engine.msgpack"), "wb") as f:
             f.write(flax.serialization.to_bytes(jax.device_get(extras)))
+    if config_json is not None:
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            f.write(config_json)
     with open(os.path.join(tmp, "host.json"), "w") as f:
         # after **host: a host dict loaded from an older checkpoint carries its format
         json.dump({**host, "format": FORMAT, "has_replay": replay is not None}, f, indent=2)
@@ -88,6 +93,21 @@ def update_host(run_dir: str, **fields) -> None:
     host = read_host(run_dir)
     write_atomic(os.path.join(run_dir, CHECKPOINT, "host.json"),
                  json.dumps({**host, **fields}, indent=2))
+
+
+def read_config(run_dir: str):
+    """The Config the checkpoint was written with, or None where it kept none."""
+    from purejaxdqn.config import Config
+
+    path = os.path.join(run_dir, CHECKPOINT, "config.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return Config.from_dict(json.load(f))
+    except (OSError, ValueError, TypeError) as error:
+        raise CheckpointError(f"checkpoint file {path} is unreadable "
+                              f"({type(error).__name__})") from None
 
 
 def exists(run_dir: str) -> bool:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.config import Config, ConfigError, fields_by_name
 
 # Flags that may differ from config.json on `--resume`: they change when the run
 # is saved or where its scalars are mirrored, not what it learns. Everything else
@@ -44,6 +44,51 @@ def check_resume_flags(saved: Config, overrides: dict[str, Any]) -> dict[str, An
                 f"{flag(name)} cannot change on resume (the run has {old!r}, got {value!r}): "
                 "a resume continues the same experiment; start a new run instead")
     return {k: v for k, v in overrides.items() if k in RESUME_MAY_CHANGE}
+
+
+def check_preset_fits(preset: str, config: Config) -> None:
+    """A preset's network and protocol are made for its own env's kind (the CartPole MLP
+    and its 500-step limit, the MinAtar CNN, Nature's Atari protocol): another kind of
+    env is refused, naming the presets made for it. Atari pixels and RAM share one
+    protocol, so a preset whose torso is `auto` (it picks the network from the
+    observations) takes either."""
+    from purejaxdqn.config import PRESETS
+    from purejaxdqn.envs.envpool import resolve_env_id
+    from purejaxdqn.envs.kinds import KINDS
+
+    def kind_of(env_id: str) -> str:
+        return resolve_env_id(env_id)[0]
+
+    made_for, given = kind_of(PRESETS[preset].env_id), kind_of(config.env_id)
+    if made_for == given or (PRESETS[preset].torso == "auto" and KINDS[made_for].atari
+                             and KINDS[given].atari):
+        return
+    fitting = [name for name, p in PRESETS.items() if kind_of(p.env_id) == given]
+    raise ConfigError(
+        f"--preset {preset} is made for {made_for} envs ({PRESETS[preset].env_id}), not for "
+        f"{config.env_id} ({given}): its network and protocol do not fit; presets for "
+        f"{given} envs: {', '.join(fitting) or 'none yet (set the fields by flags)'}")
+
+
+def check_unedited(run_dir: str, config: Config) -> None:
+    """Refuse a resume whose config.json was changed since its checkpoint was written
+    (the checkpoint keeps a copy; checkpoints older than that copy are not checked).
+    Fields a resume may change by flag are left out: the copy follows them at the
+    next save."""
+    from purejaxdqn.run import checkpoint
+
+    saved = checkpoint.read_config(run_dir)
+    if saved is None:
+        return
+    changed = [name for name in fields_by_name() if name not in RESUME_MAY_CHANGE
+               and getattr(saved, name) != getattr(config, name)]
+    if changed:
+        edits = ", ".join(f"{name} {getattr(saved, name)!r} -> {getattr(config, name)!r}"
+                          for name in changed)
+        raise ConfigError(
+            f"{os.path.join(run_dir, 'config.json')} was changed after its checkpoint was "
+            f"written ({edits}): a resume continues the same experiment; put the values "
+            f"back, or start a new run with the new ones")
 
 
 def check_writable(run_dir: str) -> None:

@@ -32,6 +32,17 @@ from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
 from purejaxdqn.run.stopping import RunStopped, StopFlag
 
 EVAL_KEY = 0x45564C  # folded into a seed's key for evaluation: never a training key
+# What a diverged run's line names as its likely causes (the settings that scale a step)
+DIVERGENCE_SUSPECTS = ("learning_rate", "optimizer", "loss", "reward_clip", "gamma")
+
+
+class Diverged(Exception):
+    """The learning produced a non-finite loss, Q-value or parameter: the run stops
+    without saving it (the checkpoint on disk is the last finite state)."""
+
+    def __init__(self, message: str, steps: int, saved: int | None):
+        super().__init__(message)
+        self.steps, self.saved = steps, saved
 
 
 def _due(steps_before: int, steps_after: int, every: int) -> bool:
@@ -101,16 +112,22 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
             if resume and bar is not None:
                 bar.write(_resume_message(session.host["resumes"][-1]))
             stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
-            carry, steps, learning_sps, saved = _loop(session, carry, learning_starts, stop_at,
-                                                      stop, log, bar, record_video,
-                                                      saved=steps if resume else None)
-            stopped_by, saved = _finish(session, carry, steps, stop, saved, log, bar)
+            divergence = None
+            try:
+                carry, steps, learning_sps, saved = _loop(
+                    session, carry, learning_starts, stop_at, stop, log, bar, record_video,
+                    saved=steps if resume else None)
+                stopped_by, saved = _finish(session, carry, steps, stop, saved, log, bar)
+            except Diverged as diverged:
+                log.flush()
+                steps, saved, learning_sps = diverged.steps, diverged.saved, None
+                stopped_by, divergence = "diverged", str(diverged)
         finally:  # whatever happens, what was logged reaches the disk
             if bar is not None:
                 bar.close()
             log.close()
             session.engine.close()
-    return _summary(session, steps, stopped_by, learning_sps, saved)
+    return _summary(session, steps, stopped_by, learning_sps, saved, divergence)
 
 
 def _start(config, run_dir, resume, exact_resume, progress, overlap, devices, engine_options):
@@ -159,6 +176,7 @@ def _loop(session, carry, learning_starts, stop_at, stop, log, bar, record_video
                                      learning_starts, stop.is_set)
         before, steps = steps, done.steps
         metrics = done.metrics if done.metrics is not None else metrics
+        _check_finite(session, metrics, None, steps, saved)
         learning_clock = learning_clock or done.first_learn
         for k, at, score, length in done.episodes:
             log.episode(seeds[k], at, score, length)
@@ -176,6 +194,7 @@ def _loop(session, carry, learning_starts, stop_at, stop, log, bar, record_video
                          engine.across_seeds(carry, lambda c: c.agent.learner.params), steps)
         if _due(before, steps, config.checkpoint_every) or \
                 _clock_due(saved_at, config.checkpoint_minutes):
+            _check_finite(session, metrics, carry, steps, saved)
             saved = _save(config, session.run_dir, engine, carry, host, log, bar)
             saved_at = time.monotonic()
     jax.block_until_ready(carry)
@@ -194,6 +213,7 @@ def _finish(session, carry, steps, stop, saved, log, bar) -> tuple[str | None, i
     stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
                                  else None)
     if saved != steps:
+        _check_finite(session, None, carry, steps, saved)
         saved = _save(config, session.run_dir, engine, carry, host, log, bar)
     evaluated = host["evaluations"] and host["evaluations"][-1]["step"] == steps
     if stopped_by is None and not evaluated:
@@ -205,7 +225,40 @@ def _finish(session, carry, steps, stop, saved, log, bar) -> tuple[str | None, i
     return stopped_by, saved
 
 
-def _summary(session, steps, stopped_by, learning_sps, saved) -> dict:
+def _check_finite(session, metrics, carry, steps, saved) -> None:
+    """Raise Diverged if a seed's last loss or mean Q (`metrics`), or with a `carry` any
+    of its parameters, is not finite; the line names the step, the seed and the
+    settings most likely responsible."""
+    bad = []
+    for name, values in (metrics or {}).items():
+        if name in ("loss", "q_mean"):
+            bad += [(k, f"its {name} is {v}") for k, v in enumerate(np.asarray(values))
+                    if not np.isfinite(v)]
+    if carry is not None and not bad:
+        finite = session.engine.across_seeds(carry, lambda c: _all_finite(c.agent.learner.params))
+        bad += [(k, "its parameters are not finite") for k, ok in
+                enumerate(np.asarray(finite)) if not ok]
+    if not bad:
+        return
+    k, what = bad[0]
+    suspects = ", ".join(f"{name} {getattr(session.config, name)!r}"
+                         for name in DIVERGENCE_SUSPECTS)
+    kept = f"the checkpoint at {saved:,} steps (the last finite state) is kept" \
+        if saved is not None else "no checkpoint was written"
+    raise Diverged(f"learning diverged by {steps:,} steps: seed {session.seeds[k]}: {what}; "
+                   f"{kept}, nothing later saved; settings to look at: {suspects}",
+                   steps, saved)
+
+
+@jax.jit
+def _all_finite(params) -> jax.Array:
+    """[S] bools: every parameter of each seed finite."""
+    leaves = [jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1)
+              for x in jax.tree_util.tree_leaves(params)]
+    return jnp.stack(leaves).all(axis=0)
+
+
+def _summary(session, steps, stopped_by, learning_sps, saved, divergence=None) -> dict:
     host, sharding = session.host, session.sharding
     summary = {"steps": steps, "seeds": list(session.seeds), "stopped_by": stopped_by,
                "engine": session.engine.name,
@@ -218,6 +271,7 @@ def _summary(session, steps, stopped_by, learning_sps, saved) -> dict:
                if host["evaluations"] else None,
                "resumes": host["resumes"],
                "checkpoint_steps": saved,
+               "divergence": divergence,  # the one line of a run that diverged, or None
                # where the seeds were placed (a run resumed at its end never moved
                # the loaded state onto a device)
                "devices": 1 if sharding is None else len(sharding.device_set),
@@ -346,7 +400,7 @@ def _save(config, run_dir, engine, carry, host, log, bar=None) -> int:
         bar.write(f"saving checkpoint ({_size(in_memory)})...")
     checkpoint.save(run_dir, learner, replay,
                     {**host, "steps": steps, "iteration": engine.iteration(carry)}, actions,
-                    extras)
+                    extras, config.to_json())
     if bar is not None:
         bar.write(f"saved in {time.perf_counter() - started:.1f} s "
                   f"({_size(checkpoint.size_on_disk(run_dir))} on disk)")

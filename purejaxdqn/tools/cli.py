@@ -3,7 +3,9 @@
 Every Config field is a flag (`--total-steps 100000`, `--dueling true`);
 `--game`/`--env` name the environment. Bad input exits with code 2 and one
 line on stderr before anything is written; a run stopped by SIGINT exits 130,
-by SIGTERM 143 (after saving a checkpoint), a finished run 0.
+by SIGTERM 143 (after saving a checkpoint), a run whose learning diverged (non-finite
+loss, Q-values or parameters) 3 with one line (its last finite checkpoint kept), a
+finished run 0.
 
 argparse, not tyro: tyro's bad-input report is a multi-line rich panel, ours must be
 one line; every script reads a field's value with `fieldparse.parse_field` (see there).
@@ -23,14 +25,16 @@ from purejaxdqn import __version__
 from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
                                get_preset)
 from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
-                                      check_resume_flags, check_writable, clear_run_dir, flag,
+                                      check_preset_fits, check_resume_flags, check_unedited,
+                                      check_writable, clear_run_dir, flag,
                                       run_dir_problem)
 from purejaxdqn.settings import help_of
 from purejaxdqn.tools.fieldparse import field_kind, parse_field
 
 RESERVED = {"env_id"}  # spelled --game / --env
 # 128 + signal number, as a shell reports a process the signal ended (ablate uses the same)
-EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143,
+              "diverged": 3}  # non-finite loss, Q-values or parameters: the run stopped
 
 
 # argparse words a failed `type` as "invalid <__name__> value: 'TEXT'"
@@ -82,14 +86,15 @@ def _metavar(field: dataclasses.Field) -> str | None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="purejaxdqn", description="Nature DQN in pure JAX.",
-                     epilog="Exit codes: 0 finished, 2 bad input, 130 interrupted by SIGINT "
+                     epilog="Exit codes: 0 finished, 2 bad input, 3 learning diverged (the "
+                            "last finite checkpoint is kept), 130 interrupted by SIGINT "
                             "(Ctrl-C), 143 by SIGTERM; an interrupted run saves a checkpoint.")
     parser.add_argument("--version", action="version", version=f"purejaxdqn {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     train = sub.add_parser(
         "train", help="train (or resume) a DQN run",
         description="Train a DQN run, or continue one with --resume. Exit codes: 0 finished, "
-                    "2 bad input, 130 SIGINT, 143 SIGTERM (checkpoint saved).")
+                    "2 bad input, 3 diverged, 130 SIGINT, 143 SIGTERM (checkpoint saved).")
     train.add_argument("--preset", default=None,
                        help=f"named config the flags below change: {', '.join(PRESETS)} "
                             "(default: nature)")
@@ -176,6 +181,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
                 config = Config.from_dict(json.load(f))
             except json.JSONDecodeError as error:
                 raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
+        check_unedited(run_dir, config)
         saved = checkpoint.read_host(run_dir)
         _check_unfinished(run_dir, config_path, config, saved)
         if args.exact_resume and not saved.get("has_replay"):
@@ -185,6 +191,9 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         config = config.replace(**check_resume_flags(config, _overrides(args)))
         resume = True
     else:
+        if args.run_dir is not None and not args.run_dir.strip():
+            raise ConfigError("--run-dir is empty: name a folder, or leave the flag out for "
+                              "runs/<env>-<seeds>-<time>")
         config = get_preset(args.preset or "nature").replace(**_overrides(args))
         if args.env_id:
             config = config.replace(env_id=args.env_id)
@@ -205,6 +214,8 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
     warning = slower_engine_warning(config)
     if warning:
         print(f"purejaxdqn: warning: {warning}", file=sys.stderr)
+    if not resume:
+        check_preset_fits(args.preset or "nature", config)
     if config.record_video_every and kind not in PLAYERS:
         raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
                           f"(players: {', '.join(PLAYERS)})")
@@ -295,6 +306,9 @@ def _train(args: argparse.Namespace, flag) -> int:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
     flag.urgent = False  # the work is on disk: a late signal must not say otherwise
+    if summary["stopped_by"] == "diverged":
+        print(f"purejaxdqn: error: {stop_message(summary, '')}", file=sys.stderr)
+        return EXIT_CODES["diverged"]
     if summary["stopped_by"]:
         print(stop_message(summary, f"purejaxdqn train --resume {run_dir}"))
         return EXIT_CODES.get(summary["stopped_by"], 0)
@@ -307,6 +321,8 @@ def _train(args: argparse.Namespace, flag) -> int:
 def stop_message(summary: dict, resume_command: str) -> str:
     """One line for a run train() returned stopped: where it stopped, what is saved."""
     name, saved = summary["stopped_by"], summary.get("checkpoint_steps")
+    if name == "diverged":
+        return summary["divergence"]
     if summary.get("phase") == "start-up":
         kept = "" if saved is None else \
             f"; the checkpoint ({saved:,} steps) is as it was. Continue with: {resume_command}"

@@ -1,4 +1,4 @@
-"""The throughput benchmark's quick mode and the README report writer."""
+"""The throughput benchmark's quick mode and the performance page's report writer."""
 
 import json
 import os
@@ -94,12 +94,12 @@ def test_quick_mode_is_fast(quick):
 
 # --- report.py ---------------------------------------------------------------------
 
-README = "# Title\n\nIntro.\n\n## Performance\n\n<!-- perf:start -->\nold text\n<!-- perf:end -->\n\nAfter.\n"
+PAGE = "# Title\n\nIntro.\n\n## Performance\n\n<!-- perf:start -->\nold text\n<!-- perf:end -->\n\nAfter.\n"
 
 
-def run_report(results, readme):
+def run_report(results, page):
     return subprocess.run([sys.executable, "-m", "benchmarks.report", "--results", str(results),
-                           "--readme", str(readme)], cwd=ROOT, capture_output=True, text=True,
+                           "--page", str(page)], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
 
 
@@ -110,12 +110,12 @@ def test_report_rewrites_only_the_marked_section(tmp_path, quick):
     replay = os.path.join(ROOT, "benchmarks", "results", "replay_cpu.json")
     if os.path.exists(replay):
         shutil.copy(replay, results / "replay_cpu.json")
-    readme = tmp_path / "README.md"
-    readme.write_text(README)
+    page = tmp_path / "performance.md"
+    page.write_text(PAGE)
 
-    proc = run_report(results, readme)
+    proc = run_report(results, page)
     assert proc.returncode == 0, proc.stderr
-    text = readme.read_text()
+    text = page.read_text()
     head, rest = text.split("<!-- perf:start -->\n")
     body, tail = rest.split("<!-- perf:end -->")
     assert head == "# Title\n\nIntro.\n\n## Performance\n\n"
@@ -128,19 +128,40 @@ def test_report_rewrites_only_the_marked_section(tmp_path, quick):
     if os.path.exists(replay):
         assert "Replay add / sample" in body
 
-    assert run_report(results, readme).returncode == 0
-    assert readme.read_text() == text  # rerunning changes nothing
+    assert run_report(results, page).returncode == 0
+    assert page.read_text() == text  # rerunning changes nothing
 
 
 def test_report_without_markers_prints_section_and_exits_1(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
-    readme = tmp_path / "README.md"
-    readme.write_text("# No markers here\n")
-    proc = run_report(results, readme)
+    page = tmp_path / "performance.md"
+    page.write_text("# No markers here\n")
+    proc = run_report(results, page)
     assert proc.returncode == 1
     assert "no GPU was available" in proc.stdout and "markers" in proc.stderr
-    assert readme.read_text() == "# No markers here\n"
+    assert page.read_text() == "# No markers here\n"
+
+
+def test_report_writes_the_performance_page_by_default(capsys):
+    """The generated section lives in docs/performance.md (the README links to it):
+    `--page` defaults to it, it holds the markers, and the README no longer does."""
+    sys.path.insert(0, ROOT)
+    try:
+        from benchmarks import report
+    finally:
+        sys.path.remove(ROOT)
+    page = os.path.join(ROOT, "docs", "performance.md")
+    with open(page) as f:
+        text = f.read()
+    assert report.rewrite(text, "body") is not None
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert report.START not in readme and report.END not in readme
+    assert "docs/performance.md" in readme
+    with pytest.raises(SystemExit):
+        report.main(["--help"])
+    assert "default docs/performance.md" in " ".join(capsys.readouterr().out.split())
 
 
 def test_report_with_gpu_results_drops_the_no_gpu_sentence(tmp_path):

@@ -40,7 +40,8 @@ def test_config_choices_are_the_registries_names():
 
 
 def test_a_loss_registered_outside_the_package_trains(tmp_path, capsys):
-    """The README's worked example: one function + one registry line, then train with it."""
+    """docs/extending.md's worked example (the loss): one function + one registry line, then
+    train with it."""
     from purejaxdqn.run.train import train
     from purejaxdqn.tools import cli
 
@@ -76,7 +77,7 @@ def test_a_loss_registered_outside_the_package_trains(tmp_path, capsys):
 
 
 def test_an_exploration_schedule_with_a_new_setting_added_from_outside(tmp_path, capsys):
-    """The README's "Adding a component" example: one class declares the schedule and its
+    """docs/extending.md's "Adding a component" example: one class declares the schedule and its
     setting; the flag, --help, config.json and the setting's check follow from it."""
     import dataclasses
     import json

@@ -169,7 +169,7 @@ def test_checkpoint_save_and_load_are_announced_only_with_progress(tmp_path, cap
                   for folder, _, names in os.walk(run) for name in names)
     assert in_memory > 14e6 > 10 * on_disk  # the frame ring is compressed
     saving, saved = stream.getvalue().splitlines()
-    assert saving == f"saving checkpoint ({in_memory / 1e6:.1f} MB)..."
+    assert saving == f"saving checkpoint ({in_memory / 1e6:.1f} MB in memory)..."
     assert re.fullmatch(rf"saved in \d+\.\d s \({on_disk / 1e6:.1f} MB on disk\)", saved)
 
     _resume(config, run, engine, carry, dict(host), False, progress=True)

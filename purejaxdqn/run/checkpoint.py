@@ -36,7 +36,7 @@ import flax.serialization
 import jax
 import numpy as np
 
-from purejaxdqn.run import arrayfile
+from purejaxdqn.run import arrayfile, disk
 from purejaxdqn.run.runlog import write_atomic
 
 CHECKPOINT = "checkpoint"
@@ -58,8 +58,28 @@ class CheckpointError(RuntimeError):
 
 def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np.ndarray,
          extras: Any | None = None, config_json: str | None = None) -> str:
+    """Write the checkpoint (see the layout above) through a temporary folder renamed
+    into place. A failed write (a full disk) removes the temporary and raises
+    disk.WriteFailed naming the space; the previous checkpoint stays as it was."""
     final = os.path.join(run_dir, CHECKPOINT)
     tmp, old = final + ".tmp", final + ".old"
+    try:
+        _write(tmp, learner, replay, host, actions, extras, config_json)
+    except OSError as error:
+        disk.remove(tmp)
+        kept = f"; the previous checkpoint ({read_host(run_dir).get('steps', 0):,} steps) " \
+            "is kept" if exists(run_dir) else ""
+        raise disk.WriteFailed(disk.describe(error, "the checkpoint", tmp,
+                                             size_on_disk(run_dir) or None) + kept) from None
+    if os.path.exists(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _write(tmp: str, learner, replay, host, actions, extras, config_json) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     with open(os.path.join(tmp, "learner.msgpack"), "wb") as f:
@@ -79,12 +99,6 @@ def save(run_dir: str, learner: Any, replay: Any | None, host: dict, actions: np
     with open(os.path.join(tmp, "host.json"), "w") as f:
         # after **host: a host dict loaded from an older checkpoint carries its format
         json.dump({**host, "format": FORMAT, "has_replay": replay is not None}, f, indent=2)
-    if os.path.exists(final):
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(final, old)
-    os.rename(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def update_host(run_dir: str, **fields) -> None:

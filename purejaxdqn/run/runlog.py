@@ -29,6 +29,8 @@ import struct
 import time
 from typing import Any
 
+from purejaxdqn.run import disk
+
 EPISODES, METRICS, EVALS, TENSORBOARD = "episodes.csv", "metrics.jsonl", "eval.jsonl", "tb"
 WANDB_DIR, WANDB_STATE = "wandb", "wandb.json"
 
@@ -114,8 +116,13 @@ class RunLog:
             self._tb = self._open_tb()
 
     def close(self) -> None:
+        """Close every file; a close that cannot write its last rows (a full disk) is
+        passed over, so the error that stopped the run is the one reported."""
         for f in (self._episodes_file, self._metrics, self._evals):
-            f.close()
+            try:
+                f.close()
+            except OSError:
+                pass
         if self._tb:
             self._tb.close()
             self._tb = None
@@ -174,14 +181,20 @@ def _json_step(line: str) -> float:
 
 
 def write_atomic(path: str, data: str | bytes) -> None:
-    """Write a whole file so that a reader (or a crash) sees the old or the new one."""
+    """Write a whole file so that a reader (or a crash) sees the old or the new one; a
+    failed write leaves the old one and no temporary (disk.WriteFailed, one line)."""
     tmp = path + ".tmp"
     binary = isinstance(data, bytes)
-    with open(tmp, "wb") if binary else open(tmp, "w", newline="") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") if binary else open(tmp, "w", newline="") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        disk.remove(tmp)
+        raise disk.WriteFailed(disk.describe(error, os.path.basename(path), path,
+                                             len(data))) from None
 
 
 def read_event_records(path: str):

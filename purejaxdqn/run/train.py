@@ -26,7 +26,7 @@ from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs.envpool import env_seed
 from purejaxdqn.evaluation import num_eval_envs
 from purejaxdqn.parts import build_exploration
-from purejaxdqn.run import checkpoint
+from purejaxdqn.run import checkpoint, disk
 from purejaxdqn.run.progress import Progress
 from purejaxdqn.run.runlog import RunLog, truncate_logs, write_atomic
 from purejaxdqn.run.stopping import RunStopped, StopFlag
@@ -97,9 +97,13 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         except RunStopped as stopped:
             return _stopped_at_start(run_dir, resume, stopped.signal_name)
         stop.urgent = False  # from here on the work is kept: a signal waits for a boundary
-        if resume:
-            truncate_logs(run_dir, _steps(session.engine, carry))
-        log = RunLog(run_dir, append=resume)
+        try:
+            if resume:
+                truncate_logs(run_dir, _steps(session.engine, carry))
+            log = RunLog(run_dir, append=resume)
+        except BaseException:  # a disk that refuses the logs: the envs' threads end too
+            session.engine.close()
+            raise
         bar = None
         try:
             if config.wandb_project:  # the TensorBoard scalars and the config to W&B too
@@ -122,6 +126,9 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
                 log.flush()
                 steps, saved, learning_sps = diverged.steps, diverged.saved, None
                 stopped_by, divergence = "diverged", str(diverged)
+            except OSError as error:  # a log row the disk refused (a save says it itself)
+                raise disk.WriteFailed(disk.describe(error, "the run's logs",
+                                                     error.filename or run_dir)) from None
         finally:  # whatever happens, what was logged reaches the disk
             if bar is not None:
                 bar.close()
@@ -397,13 +404,13 @@ def _save(config, run_dir, engine, carry, host, log, bar=None) -> int:
     started = time.perf_counter()
     if bar is not None:
         in_memory = _nbytes(learner, replay, actions, extras)
-        bar.write(f"saving checkpoint ({_size(in_memory)})...")
+        bar.write(f"saving checkpoint ({disk.size(in_memory)} in memory)...")
     checkpoint.save(run_dir, learner, replay,
                     {**host, "steps": steps, "iteration": engine.iteration(carry)}, actions,
                     extras, config.to_json())
     if bar is not None:
         bar.write(f"saved in {time.perf_counter() - started:.1f} s "
-                  f"({_size(checkpoint.size_on_disk(run_dir))} on disk)")
+                  f"({disk.size(checkpoint.size_on_disk(run_dir))} on disk)")
     return steps
 
 
@@ -416,7 +423,3 @@ def _nbytes(*trees) -> int:
     """Bytes of the arrays in `trees` (None counts as empty), without copying them."""
     return sum(np.asarray(leaf).nbytes if not hasattr(leaf, "nbytes") else leaf.nbytes
                for leaf in jax.tree_util.tree_leaves(trees))
-
-
-def _size(nbytes: int) -> str:
-    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e8 else f"{nbytes / 1e6:.1f} MB"

@@ -87,14 +87,16 @@ def _metavar(field: dataclasses.Field) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="purejaxdqn", description="Nature DQN in pure JAX.",
                      epilog="Exit codes: 0 finished, 2 bad input, 3 learning diverged (the "
-                            "last finite checkpoint is kept), 130 interrupted by SIGINT "
+                            "last finite checkpoint is kept), 74 a write failed (a full "
+                            "disk; the last checkpoint is kept), 130 interrupted by SIGINT "
                             "(Ctrl-C), 143 by SIGTERM; an interrupted run saves a checkpoint.")
     parser.add_argument("--version", action="version", version=f"purejaxdqn {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     train = sub.add_parser(
         "train", help="train (or resume) a DQN run",
         description="Train a DQN run, or continue one with --resume. Exit codes: 0 finished, "
-                    "2 bad input, 3 diverged, 130 SIGINT, 143 SIGTERM (checkpoint saved).")
+                    "2 bad input, 3 diverged, 74 write failed, 130 SIGINT, 143 SIGTERM "
+                    "(checkpoint saved).")
     train.add_argument("--preset", default=None,
                        help=f"named config the flags below change: {', '.join(PRESETS)} "
                             "(default: nature)")
@@ -299,12 +301,17 @@ def _train(args: argparse.Namespace, flag) -> int:
     run_dir = os.path.abspath(run_dir)
     print(f"run directory: {run_dir}\n(stop with Ctrl-C; continue with: "
           f"purejaxdqn train --resume {run_dir})", flush=True)
+    from purejaxdqn.run import disk
+
     try:
         summary = train(config, run_dir, resume=resume, exact_resume=args.exact_resume,
                         progress=not args.no_progress)
     except CheckpointError as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
+    except disk.WriteFailed as error:
+        print(f"purejaxdqn: error: {error}", file=sys.stderr)
+        return disk.EXIT_CODE
     flag.urgent = False  # the work is on disk: a late signal must not say otherwise
     if summary["stopped_by"] == "diverged":
         print(f"purejaxdqn: error: {stop_message(summary, '')}", file=sys.stderr)

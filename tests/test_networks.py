@@ -11,7 +11,7 @@ def test_nature_cnn_shape_and_parameter_count():
     net = build_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
     obs = jnp.zeros((3, 4, 84, 84), jnp.uint8)
     params = net.init(jax.random.PRNGKey(0), obs)
-    assert net.apply(params, obs).shape == (3, 4)
+    assert net.apply(params, obs, None).q_values.shape == (3, 4)
     # 8*8*4*32+32 + 4*4*32*64+64 + 3*3*64*64+64 + 3136*512+512 + 512*4+4, by hand:
     assert param_count(params) == 1_686_180
 
@@ -28,8 +28,8 @@ def test_cnn_scales_uint8_inside():
     # 255 (uint8) must behave like 1.0 after scaling: compare to a float input of ones.
     net = build_network(NATURE, num_actions=4, obs_shape=(4, 84, 84), obs_dtype=jnp.uint8)
     params = net.init(jax.random.PRNGKey(1), jnp.zeros((1, 4, 84, 84), jnp.uint8))
-    q_bytes = net.apply(params, jnp.full((1, 4, 84, 84), 255, jnp.uint8))
-    q_ones = net.apply(params, jnp.full((1, 4, 84, 84), 255.0, jnp.float32))
+    q_bytes = net.apply(params, jnp.full((1, 4, 84, 84), 255, jnp.uint8), None).q_values
+    q_ones = net.apply(params, jnp.full((1, 4, 84, 84), 255.0, jnp.float32), None).q_values
     np.testing.assert_allclose(q_bytes, q_ones, rtol=1e-6)
 
 
@@ -39,7 +39,7 @@ def test_mlp_and_dueling_on_both_torsos():
             net = build_network(config.replace(dueling=dueling), 3, shape, dtype)
             obs = jnp.ones((5,) + shape, dtype)
             params = net.init(jax.random.PRNGKey(0), obs)
-            assert net.apply(params, obs).shape == (5, 3)
+            assert net.apply(params, obs, None).q_values.shape == (5, 3)
 
 
 def test_dueling_aggregation_by_hand():
@@ -59,7 +59,7 @@ def _both_ways(config, obs_shape, num_actions=4):
     for impl in ("xla", "im2col"):
         net = build_network(config.replace(conv_impl=impl), num_actions, obs_shape, jnp.uint8)
         params = net.init(jax.random.PRNGKey(0), obs[:1])
-        out[impl] = params, net.apply(params, obs), net
+        out[impl] = params, net.apply(params, obs, None).q_values, net
     return out
 
 
@@ -76,8 +76,8 @@ def test_im2col_and_xla_convolutions_share_parameters_and_agree():
         assert float(jnp.max(jnp.abs(q_xla))) > 1e-3  # a real comparison, not of zeros
         np.testing.assert_allclose(q_col, q_xla, rtol=1e-4, atol=1e-5)
         obs = jnp.ones((2,) + shape, jnp.uint8)
-        g_xla = jax.grad(lambda p: net_xla.apply(p, obs).sum())(p_xla)
-        g_col = jax.grad(lambda p: net_col.apply(p, obs).sum())(p_col)
+        g_xla = jax.grad(lambda p: net_xla.apply(p, obs, None).q_values.sum())(p_xla)
+        g_col = jax.grad(lambda p: net_col.apply(p, obs, None).q_values.sum())(p_col)
         for a, b in zip(jax.tree_util.tree_leaves(g_xla), jax.tree_util.tree_leaves(g_col)):
             np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
 

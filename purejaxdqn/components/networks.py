@@ -1,10 +1,15 @@
-"""Q-networks: a torso (Nature CNN or MLP) and a head (plain or dueling).
+"""Q-networks: a torso (Nature CNN or MLP) and a head, plain or dueling.
 
-A network is a `Network(init, apply)` pair of pure functions:
-`params = init(key, example_obs)`, `q = apply(params, obs)` with q of shape (B, |A|).
+A network is a `Network(init, apply)` pair of pure functions: `params = init(key,
+example_obs)`, `out = apply(params, obs, key)`, where `out` is a NamedTuple that always
+carries `q_values` (B, |A|), what acting and Q-learning read; a head may add more fields
+(a distribution's logits, atoms, quantiles) for the objective that needs them (dqn_zoo's
+network outputs). `key` feeds the network's own randomness (NoisyNet's noise) and is None
+for a deterministic network, which ignores it (`Network.stochastic` says which).
 `TORSOS` maps a name (Config.torso) to the torso's settings, whose
-`build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name ("dueling" when
-Config.dueling, else "plain") to the head's settings, whose `build(num_actions)` does.
+`build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name (Config.head) to
+the head's settings, whose `build(num_actions)` does. Dueling streams are a setting every
+head shares (`HeadSettings.dueling`), not a head of their own, so any head can be dueling.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from purejaxdqn.registry import Registry
 from purejaxdqn.settings import Settings, all_positive, one_of, positive, setting
@@ -23,9 +29,16 @@ TORSOS: Registry = Registry("torso")
 HEADS: Registry = Registry("head")
 
 
+class NetworkOutput(NamedTuple):
+    """What every network returns: Q(s, .) of shape (B, |A|)."""
+
+    q_values: jax.Array
+
+
 class Network(NamedTuple):
-    init: Callable[[jax.Array, jax.Array], Any]
-    apply: Callable[[Any, jax.Array], jax.Array]
+    init: Callable[[jax.Array, jax.Array], Any]  # (key, example obs) -> params
+    apply: Callable[[Any, jax.Array, jax.Array | None], Any]  # (params, obs, key) -> output
+    stochastic: bool = False  # apply draws from its key; else the key is unused (pass None)
 
 
 def conv(features: int, kernel: int, stride: int, im2col: bool, index: int) -> nn.Module:
@@ -131,43 +144,52 @@ class MLPTorso(nn.Module):
         return x
 
 
-class QHead(nn.Module):
-    """Plain head: Dense(hidden) -> ReLU -> Dense(|A|)."""
+class Head(nn.Module):
+    """What every head shares: |A| outputs of `width` numbers each from the torso's
+    features, through a hidden layer, either as one stream or as dueling value and
+    advantage streams (Wang et al. 2016) aggregated per number. A head subclass turns
+    them into its output (plain: the Q-values themselves, width None)."""
 
     num_actions: int
     hidden: int
+    dueling: bool = False
+
+    def action_values(self, features: jax.Array, width: int | None = None) -> jax.Array:
+        """(B, |A|) for width None, else (B, |A|, width)."""
+        shape = (self.num_actions,) if width is None else (self.num_actions, width)
+
+        def stream(*out_shape: int) -> jax.Array:
+            # The output layer is made before the hidden one, so flax names it Dense_0
+            # (and the hidden Dense_1): the names, hence the parameters and checkpoints,
+            # of the heads as first written.
+            out = nn.Dense(int(np.prod(out_shape)))(nn.relu(nn.Dense(self.hidden)(features)))
+            return out.reshape((-1,) + out_shape)
+
+        if not self.dueling:
+            return stream(*shape)
+        value = stream(1, *shape[1:])
+        return dueling_aggregate(value, stream(*shape))
+
+
+class QHead(Head):
+    """Q(s, .) directly: Dense(hidden) -> ReLU -> Dense(|A|), or the dueling streams."""
 
     @nn.compact
-    def __call__(self, features: jax.Array) -> jax.Array:
-        return nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
-
-
-class DuelingHead(nn.Module):
-    """Wang et al. (2016): Q(s,a) = V(s) + A(s,a) - mean_a' A(s,a').
-
-    Value and advantage streams each get their own hidden layer.
-    """
-
-    num_actions: int
-    hidden: int
-
-    @nn.compact
-    def __call__(self, features: jax.Array) -> jax.Array:
-        value = nn.Dense(1)(nn.relu(nn.Dense(self.hidden)(features)))
-        advantage = nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
-        return dueling_aggregate(value, advantage)
+    def __call__(self, features: jax.Array) -> NetworkOutput:
+        return NetworkOutput(q_values=self.action_values(features))
 
 
 def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
-    """Q = V + (A - mean_a A); value (B, 1), advantage (B, |A|)."""
-    return value + advantage - advantage.mean(axis=-1, keepdims=True)
+    """Q = V + (A - mean_a A); value (B, 1, ...), advantage (B, |A|, ...): the mean is over
+    the action axis, for each of a distributional head's numbers alike."""
+    return value + advantage - advantage.mean(axis=1, keepdims=True)
 
 
 class QNetwork(nn.Module):
     torso: nn.Module
     head: nn.Module
 
-    def __call__(self, obs: jax.Array) -> jax.Array:
+    def __call__(self, obs: jax.Array) -> Any:
         return self.head(self.torso(obs))
 
 
@@ -242,25 +264,26 @@ class MinAtarCNN(ConvSettings):
 @dataclasses.dataclass(frozen=True)
 class HeadSettings(Settings):
     head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
+    dueling: bool = setting(False, "dueling value/advantage streams (Wang et al. 2016), in "
+                                   "any head")
 
 
 @HEADS.register("plain")
 @dataclasses.dataclass(frozen=True)
 class Plain(HeadSettings):
     def build(self, num_actions: int) -> nn.Module:
-        return QHead(num_actions, self.head_hidden)
+        return QHead(num_actions, self.head_hidden, self.dueling)
 
 
-@HEADS.register("dueling")
-@dataclasses.dataclass(frozen=True)
-class Dueling(HeadSettings):
-    def build(self, num_actions: int) -> nn.Module:
-        return DuelingHead(num_actions, self.head_hidden)
-
-
-def make_network(torso: nn.Module, head: nn.Module) -> Network:
+def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:
+    """`Network` of `torso` then `head`. A stochastic network's modules draw from the
+    "noise" RNG stream, which `apply` feeds from its key; init needs no noise."""
     module = QNetwork(torso=torso, head=head)
-    return Network(init=module.init, apply=module.apply)
+
+    def apply(params: Any, obs: jax.Array, key: jax.Array | None) -> Any:
+        return module.apply(params, obs, rngs=None if key is None else {"noise": key})
+
+    return Network(init=module.init, apply=apply, stochastic=stochastic)
 
 
 def param_count(params: Any) -> int:

@@ -1,0 +1,107 @@
+"""Objectives: what one gradient update minimises, per transition of the batch.
+
+An objective is a pure function
+
+    objective(params, target_params, batch, key) -> (loss [B], ObjectiveAux)
+
+of the online and the frozen target params, a batch of transitions (obs, action, reward,
+discount, next_obs) and a key for the network's own noise (None for a deterministic
+network). It returns each transition's loss, unreduced: the learner takes the mean
+weighted by the replay's importance weights, so every objective gets prioritized replay
+for free. Its aux carries the online Q-values at s (for metrics), each transition's
+`priority` (what prioritized replay stores; |delta| for TD objectives) and scalar metrics
+(plus per-sample diagnostics, which the agent does not log).
+
+`OBJECTIVES` maps a name (Config.objective) to the objective's settings, whose
+`build(network, td_rule, loss, target_is_online)` binds it to its parts: "td" is the
+Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise loss
+(`losses.LOSSES`) of delta = y - Q(s, a).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from purejaxdqn.components.networks import Network
+from purejaxdqn.registry import Registry
+from purejaxdqn.settings import Settings
+
+OBJECTIVES: Registry = Registry("objective")
+
+
+class ObjectiveAux(NamedTuple):
+    q_values: jax.Array  # online Q(s, .), (B, |A|)
+    priority: jax.Array  # per transition, (B,): what prioritized replay stores
+    metrics: dict  # scalars to log (and per-sample diagnostics, not logged)
+
+
+Objective = Callable[[Any, Any, Any, Any], tuple[jax.Array, ObjectiveAux]]
+
+
+def forward_passes(apply: Callable, params, target_params, batch, key: jax.Array | None,
+                   target_is_online: bool = False) -> tuple[Any, Any, Any]:
+    """The update's three network outputs: online at s, target at s', online at s'.
+
+    Each pass gets its own key (NoisyNet: independent noise per forward pass, Fortunato et
+    al. 2018, Alg. 1), or None for a deterministic network. A rule that does not read the
+    online net at s' leaves that pass dead code, which XLA removes from the compiled update.
+    `target_is_online`: the caller guarantees target_params == params (a hard copy after
+    every update, as DrQ's target_update_period = 1); a deterministic network then computes
+    s' once instead of twice, with the same result.
+    """
+    keys = (None, None, None) if key is None else tuple(jax.random.split(key, 3))
+    online = apply(params, batch.obs, keys[0])
+    next_target = apply(params if target_is_online else target_params, batch.next_obs, keys[1])
+    shared = target_is_online and key is None
+    next_online = next_target if shared else apply(params, batch.next_obs, keys[2])
+    return online, next_target, next_online
+
+
+def taken(values: jax.Array, action: jax.Array) -> jax.Array:
+    """values[i, action[i]] for each row i: (B, |A|, ...) -> (B, ...)."""
+    index = action.astype(jnp.int32).reshape((-1,) + (1,) * (values.ndim - 1))
+    return jnp.take_along_axis(values, index, axis=1)[:, 0]
+
+
+def td_errors(params, target_params, batch, apply: Callable, td_rule: Callable,
+              target_is_online: bool = False, key: jax.Array | None = None) -> tuple:
+    """delta = y - Q(s, a), with y from the frozen target params (no gradient through y),
+    and the online output at s.
+
+    y is `td_rule` (a targets.TARGETS entry) vmapped over the batch, on the Q-values of the
+    target and the online net at s'.
+    """
+    online, next_target, next_online = forward_passes(apply, params, target_params, batch,
+                                                      key, target_is_online)
+    y = jax.vmap(td_rule)(batch.reward, batch.discount, next_target.q_values,
+                          next_online.q_values)
+    return jax.lax.stop_gradient(y) - taken(online.q_values, batch.action), online
+
+
+def make_td_objective(apply: Callable, td_rule: Callable, loss: Callable,
+                      target_is_online: bool = False) -> Objective:
+    """loss_i = loss(delta_i) (an elementwise LOSSES entry, e.g. Huber: Mnih et al. 2015);
+    priority_i = |delta_i| (Schaul et al. 2016's proportional variant)."""
+
+    def objective(params, target_params, batch, key):
+        delta, online = td_errors(params, target_params, batch, apply, td_rule,
+                                  target_is_online, key)
+        td_abs = jnp.abs(delta)
+        metrics = {"td_abs_mean": td_abs.mean(), "td_abs_max": td_abs.max(), "td_abs": td_abs}
+        return loss(delta), ObjectiveAux(online.q_values, td_abs, metrics)
+
+    return objective
+
+
+@OBJECTIVES.register("td")
+@dataclasses.dataclass(frozen=True)
+class TD(Settings):
+    """The Q-learning family: Config.target's rule, Config.loss's loss."""
+
+    def build(self, network: Network, td_rule: Callable, loss: Callable,
+              target_is_online: bool = False) -> Objective:
+        return make_td_objective(network.apply, td_rule, loss, target_is_online)

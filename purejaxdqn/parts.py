@@ -36,7 +36,7 @@ def build_network(config: Config, num_actions: int, obs_shape: Sequence[int],
     """The Q-network the config asks for, for observations of `obs_shape` (no batch)."""
     torso = config.component(networks.TORSOS).build(obs_shape, obs_dtype)
     head = config.component(networks.HEADS)
-    return networks.make_network(torso, head.build(num_actions))
+    return networks.make_network(torso, head.build(num_actions), stochastic=head.noisy)
 
 
 def build_optimizer(config: Config) -> optax.GradientTransformation:

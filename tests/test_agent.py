@@ -83,6 +83,16 @@ def test_prioritized_replay_stores_the_objectives_priority():
     np.testing.assert_allclose(after[changed], (3.0 + config.per_eps) ** config.per_alpha,
                                rtol=1e-6)
 
+def test_a_noisy_agent_acts_and_learns_with_its_own_keys():
+    config = CONFIG.replace(noisy=True, epsilon_start=0.0, epsilon_end=0.0).validate()
+    parts = build(config, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
+    agent = assemble_agent(parts, AgentSettings.of(config), SPEC)
+    state, rng = agent.init(jax.random.PRNGKey(0)[None]), np.random.default_rng(0)
+    for _ in range(8):
+        state, actions = agent.act(state, step_input([_step(rng)]))
+    state, metrics = agent.learn(state)
+    assert int(state.learner.updates[0]) == 1 and np.isfinite(float(metrics["loss"][0]))
+
 def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
     """Grouping the seeds' updates (vmap within a group, groups one after another) changes
     where each seed is computed, not what: 5 seeds in groups of 2 (two groups and a tail

@@ -105,3 +105,45 @@ def test_bad_conv_impl_is_one_line_config_error():
         NATURE.replace(conv_impl="fft").validate()
     with pytest.raises(ConfigError, match="did you mean 'xla'"):
         NATURE.replace(conv_impl="xl").validate()
+
+
+def test_noisy_dense_init_and_its_factorised_noise():
+    """Fortunato et al. (2018) Sec. 3.2 init, and y - mean = x (sigma_w * f_in f_out^T) +
+    sigma_b * f_out: read back f_out at x = 0 and the rank-one kernel noise at unit x."""
+    from purejaxdqn.components.networks import NoisyDense
+
+    layer, p, q = NoisyDense(3, sigma0=0.4), 5, 3
+    params = layer.init(jax.random.PRNGKey(0), jnp.zeros((1, p)))["params"]
+    assert np.abs(params["kernel_mu"]).max() <= 1 / np.sqrt(p)
+    np.testing.assert_allclose(params["kernel_sigma"], np.full((p, q), 0.4 / np.sqrt(p)))
+    np.testing.assert_allclose(params["bias_sigma"], np.full(q, 0.4 / np.sqrt(p)))
+    x = jnp.concatenate([jnp.zeros((1, p)), jnp.eye(p)])
+    mean = layer.apply({"params": params}, x)
+    np.testing.assert_allclose(mean, x @ params["kernel_mu"] + params["bias_mu"], rtol=1e-6)
+    noisy = layer.apply({"params": params}, x, rngs={"noise": jax.random.PRNGKey(1)})
+    f_out = (noisy - mean)[0] / params["bias_sigma"]
+    kernel_noise = ((noisy - mean)[1:] - (noisy - mean)[0]) / params["kernel_sigma"]
+    f_in = kernel_noise[:, 0] / f_out[0]
+    np.testing.assert_allclose(kernel_noise, np.outer(f_in, f_out), rtol=1e-4, atol=1e-6)
+    again = layer.apply({"params": params}, x, rngs={"noise": jax.random.PRNGKey(1)})
+    other = layer.apply({"params": params}, x, rngs={"noise": jax.random.PRNGKey(2)})
+    np.testing.assert_array_equal(noisy, again)
+    assert not np.allclose(noisy, other)
+
+
+def test_a_noisy_head_makes_a_stochastic_network_whose_key_none_is_the_mean():
+    config = CARTPOLE.replace(noisy=True, noisy_sigma0=0.1)
+    for dueling in (False, True):
+        net = build_network(config.replace(dueling=dueling), 3, (4,), jnp.float32)
+        obs = jnp.ones((2, 4))
+        params = net.init(jax.random.PRNGKey(0), obs)
+        names = {k for layer in params["params"]["head"].values() for k in layer}
+        assert net.stochastic and names == {"kernel_mu", "kernel_sigma", "bias_mu", "bias_sigma"}
+        q0, q1 = (net.apply(params, obs, jax.random.PRNGKey(k)).q_values for k in (0, 1))
+        assert q0.shape == (2, 3) and not np.allclose(q0, q1)
+        # sigma -> 0 turns the noise off: the key-None output is the mean network's
+        still = jax.tree_util.tree_map_with_path(
+            lambda path, x: x * 0 if "sigma" in str(path[-1]) else x, params)
+        np.testing.assert_allclose(net.apply(still, obs, jax.random.PRNGKey(0)).q_values,
+                                   net.apply(params, obs, None).q_values, rtol=1e-6)
+    assert not build_network(CARTPOLE, 3, (4,), jnp.float32).stochastic

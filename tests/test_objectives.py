@@ -167,3 +167,14 @@ def test_the_learner_weights_the_per_sample_loss_and_passes_the_priority_on():
     np.testing.assert_allclose(new_state.params["w"], 1.0 - 7 / 4)  # its gradient, sgd 1
     np.testing.assert_array_equal(metrics["priority"], [7.0] * 4)
     assert metrics["extra"] == 1.0
+
+
+def test_a_noisy_network_draws_independent_noise_for_each_pass_of_the_update():
+    config = CARTPOLE.replace(noisy=True, target_update_period=1)  # target == online
+    net = build_network(config, 3, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    batch = _batch(0)._replace(next_obs=_batch(0).obs)  # s' = s: only the noise differs
+    outputs = forward_passes(net.apply, params, params, batch, jax.random.PRNGKey(1), True)
+    q = [np.asarray(out.q_values) for out in outputs]
+    assert not np.allclose(q[0], q[1]) and not np.allclose(q[1], q[2])
+    assert not np.allclose(q[0], q[2])

@@ -153,6 +153,11 @@ class Head(nn.Module):
     num_actions: int
     hidden: int
     dueling: bool = False
+    noisy: bool = False  # NoisyNet layers (NoisyDense) instead of Dense
+    sigma0: float = 0.5  # NoisyDense's initial noise scale
+
+    def dense(self, features: int) -> nn.Module:
+        return NoisyDense(features, self.sigma0) if self.noisy else nn.Dense(features)
 
     def action_values(self, features: jax.Array, width: int | None = None) -> jax.Array:
         """(B, |A|) for width None, else (B, |A|, width)."""
@@ -162,13 +167,53 @@ class Head(nn.Module):
             # The output layer is made before the hidden one, so flax names it Dense_0
             # (and the hidden Dense_1): the names, hence the parameters and checkpoints,
             # of the heads as first written.
-            out = nn.Dense(int(np.prod(out_shape)))(nn.relu(nn.Dense(self.hidden)(features)))
+            out = self.dense(int(np.prod(out_shape)))(nn.relu(self.dense(self.hidden)(features)))
             return out.reshape((-1,) + out_shape)
 
         if not self.dueling:
             return stream(*shape)
         value = stream(1, *shape[1:])
         return dueling_aggregate(value, stream(*shape))
+
+
+class NoisyDense(nn.Module):
+    """Fortunato et al. (2018), "Noisy Networks for Exploration": a dense layer with
+    factorised Gaussian noise (Sec. 3(b)), y = (mu_w + sigma_w * f(e_in) f(e_out)^T) x +
+    mu_b + sigma_b * f(e_out), f(e) = sgn(e) sqrt|e|, e ~ N(0, 1): p + q draws per call.
+    Init (Sec. 3.2): mu ~ U[-1/sqrt(p), 1/sqrt(p)], sigma = sigma0 / sqrt(p), p the input
+    size. Without a "noise" RNG (init; evaluation, see exploration.make_policy) it is
+    the mean layer, mu only."""
+
+    features: int
+    sigma0: float = 0.5
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        fan_in = x.shape[-1]
+        bound = 1.0 / np.sqrt(fan_in)
+
+        def mu_init(key, shape):
+            return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
+
+        def sigma_init(key, shape):
+            return jnp.full(shape, self.sigma0 * bound, jnp.float32)
+
+        kernel_mu = self.param("kernel_mu", mu_init, (fan_in, self.features))
+        kernel_sigma = self.param("kernel_sigma", sigma_init, (fan_in, self.features))
+        bias_mu = self.param("bias_mu", mu_init, (self.features,))
+        bias_sigma = self.param("bias_sigma", sigma_init, (self.features,))
+        if not self.has_rng("noise"):
+            return x @ kernel_mu + bias_mu
+        in_key, out_key = jax.random.split(self.make_rng("noise"))
+        f_in, f_out = factorised_noise(in_key, fan_in), factorised_noise(out_key, self.features)
+        kernel = kernel_mu + kernel_sigma * jnp.outer(f_in, f_out)
+        return x @ kernel + bias_mu + bias_sigma * f_out
+
+
+def factorised_noise(key: jax.Array, size: int) -> jax.Array:
+    """f(e) = sgn(e) sqrt|e|, e ~ N(0, 1) (Fortunato et al. 2018, eqs. 10-11)."""
+    noise = jax.random.normal(key, (size,))
+    return jnp.sign(noise) * jnp.sqrt(jnp.abs(noise))
 
 
 class QHead(Head):
@@ -266,13 +311,23 @@ class HeadSettings(Settings):
     head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
     dueling: bool = setting(False, "dueling value/advantage streams (Wang et al. 2016), in "
                                    "any head")
+    noisy: bool = setting(False, "NoisyNet: the head's layers with factorised Gaussian noise "
+                                 "(Fortunato et al. 2018), fresh per forward pass and env; "
+                                 "evaluation plays the mean weights")
+    noisy_sigma0: float = setting(0.5, "NoisyNet's initial noise scale sigma0 (the paper's 0.5; "
+                                       "Dopamine and dqn_zoo use 0.1)", positive)
+
+    def layers(self) -> dict:
+        """The Head fields these settings give every head."""
+        return dict(hidden=self.head_hidden, dueling=self.dueling, noisy=self.noisy,
+                    sigma0=self.noisy_sigma0)
 
 
 @HEADS.register("plain")
 @dataclasses.dataclass(frozen=True)
 class Plain(HeadSettings):
     def build(self, num_actions: int) -> nn.Module:
-        return QHead(num_actions, self.head_hidden, self.dueling)
+        return QHead(num_actions, **self.layers())
 
 
 def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:

@@ -63,11 +63,12 @@ def build_augmentation(config: Config) -> augmentation.Augmentation | None:
 
 def build_objective(config: Config, network: networks.Network,
                     target_update: target_updates.TargetUpdate) -> objectives.Objective:
-    """The config's objective, bound to the network, the config's TD rule and loss (those
-    objectives that use them) and whether the target is the online net at every update."""
+    """The config's objective, bound to the network, the config's TD rule, loss and
+    next-action rule (those objectives that use them) and whether the target is the online
+    net at every update."""
     return config.component(objectives.OBJECTIVES).build(
         network, config.component(targets.TARGETS), config.component(losses.LOSSES),
-        target_update.online_at_update)
+        target_update.online_at_update, targets.NEXT_ACTIONS.get(config.target))
 
 
 def build_update(config: Config, network: networks.Network,

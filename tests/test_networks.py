@@ -147,3 +147,17 @@ def test_a_noisy_head_makes_a_stochastic_network_whose_key_none_is_the_mean():
         np.testing.assert_allclose(net.apply(still, obs, jax.random.PRNGKey(0)).q_values,
                                    net.apply(params, obs, None).q_values, rtol=1e-6)
     assert not build_network(CARTPOLE, 3, (4,), jnp.float32).stochastic
+
+
+def test_a_dueling_categorical_head_aggregates_per_atom_before_the_softmax():
+    config = CARTPOLE.replace(head="categorical", objective="categorical", dueling=True,
+                              num_atoms=7, v_min=-3.0, v_max=3.0, head_hidden=8)
+    net = build_network(config, 4, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    head = params["params"]["head"]
+    # output layers: the value stream one number per atom, the advantages |A| x atoms
+    assert head["Dense_0"]["kernel"].shape == (8, 7) and head["Dense_2"]["kernel"].shape == (8, 28)
+    out = net.apply(params, jnp.ones((2, 4)), None)
+    np.testing.assert_allclose(out.atoms, np.linspace(-3, 3, 7), rtol=1e-6)
+    np.testing.assert_allclose(out.probabilities.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(out.q_values, (out.probabilities * out.atoms).sum(-1), rtol=1e-6)

@@ -17,7 +17,9 @@ from purejaxdqn.components.objectives import ObjectiveAux, forward_passes, make_
 from purejaxdqn.components.targets import TARGETS
 from purejaxdqn.config import CARTPOLE
 from purejaxdqn.learner import Transitions, init_train_state, make_update
-from purejaxdqn.parts import build_network, build_optimizer, build_target_update, build_update
+from purejaxdqn.parts import (build_network, build_objective, build_optimizer, build_target_update,
+                             build_update)
+from purejaxdqn.settings import ConfigError
 
 
 # --- the code before the seams (commit 2a08f4c), kept as the reference ---------------------
@@ -178,3 +180,52 @@ def test_a_noisy_network_draws_independent_noise_for_each_pass_of_the_update():
     q = [np.asarray(out.q_values) for out in outputs]
     assert not np.allclose(q[0], q[1]) and not np.allclose(q[1], q[2])
     assert not np.allclose(q[0], q[2])
+
+
+C51 = CARTPOLE.replace(head="categorical", objective="categorical", num_atoms=11, v_min=-2.0,
+                       v_max=2.0, mlp_hidden=(16,), head_hidden=8)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # rlax's, about itself
+@pytest.mark.parametrize("target", ["q_learning", "double"])
+def test_the_c51_objective_is_rlax_categorical_q_learning_on_the_network(target):
+    rlax = pytest.importorskip("rlax")
+    config = C51.replace(target=target, dueling=True).validate()
+    net = build_network(config, 3, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    target_params = jax.tree_util.tree_map(lambda x: 0.5 * x, params)
+    batch = _batch(0)
+    objective = build_objective(config, net, build_target_update(config))
+    loss, aux = objective(params, target_params, batch, None)
+    online, next_target, next_online = (net.apply(p, o, None) for p, o in (
+        (params, batch.obs), (target_params, batch.next_obs), (params, batch.next_obs)))
+    selector = next_online.q_values if target == "double" else next_target.q_values
+    theirs = jax.vmap(rlax.categorical_double_q_learning, in_axes=(None, 0, 0, 0, 0, None, 0, 0))(
+        online.atoms, online.logits, batch.action, batch.reward, batch.discount,
+        next_target.atoms, next_target.logits, selector)
+    np.testing.assert_allclose(loss, theirs, rtol=1e-5)
+    np.testing.assert_array_equal(aux.priority, loss)  # Dopamine's: the cross-entropy
+    np.testing.assert_array_equal(aux.q_values, online.q_values)
+    np.testing.assert_allclose(online.q_values, (online.probabilities * online.atoms).sum(-1),
+                               rtol=1e-6)
+
+
+def test_c51_learns_a_fixed_batch_and_refuses_a_plain_head():
+    config = C51.replace(target_update_period=10**6, replay="prioritized").validate()
+    net = build_network(config, 3, (4,), jnp.float32)
+    update = jax.jit(build_update(config, net))
+    state = init_train_state(jax.random.PRNGKey(0), net, build_optimizer(config),
+                             jnp.zeros((1, 4)))
+    state, first = update(state, _batch(0))
+    for _ in range(100):
+        state, metrics = update(state, _batch(0))
+    assert float(metrics["loss"]) < 0.95 * float(first["loss"])  # CE: its floor is H(target)
+    assert set(metrics) >= {"cross_entropy_mean", "priority", "q_mean"}
+    with pytest.raises(ConfigError, match="objective 'categorical' needs head categorical"):
+        C51.replace(head="plain").validate()
+    with pytest.raises(ConfigError, match="objective 'td' needs head plain"):
+        C51.replace(objective="td").validate()
+    with pytest.raises(ConfigError, match=r"v_min \(1.0\) must be below v_max \(1.0\)"):
+        C51.replace(v_min=1.0, v_max=1.0).validate()
+    with pytest.raises(ConfigError, match="num_atoms must be at least 2"):
+        C51.replace(num_atoms=1).validate()

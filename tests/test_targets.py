@@ -45,3 +45,14 @@ def test_rules_check_they_get_one_transition():
         targets.q_learning_target(REWARD, DISCOUNT, Q_NEXT_TARGET)
     with pytest.raises(AssertionError):
         targets.double_q_target(REWARD, DISCOUNT, Q_NEXT_TARGET, Q_NEXT_ONLINE)
+
+
+def test_next_actions_are_the_actions_each_rule_bootstraps_from():
+    # q_learning: the target net's argmax [1, 0, 1, 1]; double: the online net's [0, 1, 1, 0]
+    for name, expected in (("q_learning", [1, 0, 1, 1]), ("double", [0, 1, 1, 0])):
+        actions = jax.vmap(targets.NEXT_ACTIONS[name])(Q_NEXT_TARGET, Q_NEXT_ONLINE)
+        np.testing.assert_array_equal(actions, expected)
+        rule = jax.vmap(targets.TARGETS.get(name))
+        y = rule(REWARD, DISCOUNT, Q_NEXT_TARGET, Q_NEXT_ONLINE)
+        np.testing.assert_allclose(y, REWARD + DISCOUNT * Q_NEXT_TARGET[np.arange(4), actions])
+    assert tuple(targets.NEXT_ACTIONS) == targets.TARGETS.names()

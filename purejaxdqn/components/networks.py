@@ -23,7 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import Settings, all_positive, one_of, positive, setting
+from purejaxdqn.settings import (Check, ConfigError, Settings, all_positive, one_of, positive,
+                                 setting)
 
 TORSOS: Registry = Registry("torso")
 HEADS: Registry = Registry("head")
@@ -33,6 +34,15 @@ class NetworkOutput(NamedTuple):
     """What every network returns: Q(s, .) of shape (B, |A|)."""
 
     q_values: jax.Array
+
+
+class CategoricalOutput(NamedTuple):
+    """A C51 head's: the return distribution of each action on fixed atoms."""
+
+    q_values: jax.Array  # (B, |A|): sum_j z_j p_j, what acting reads
+    logits: jax.Array  # (B, |A|, N)
+    probabilities: jax.Array  # (B, |A|, N): softmax of the logits over the atoms
+    atoms: jax.Array  # (N,): z_1..z_N, evenly spaced on [v_min, v_max]
 
 
 class Network(NamedTuple):
@@ -224,6 +234,24 @@ class QHead(Head):
         return NetworkOutput(q_values=self.action_values(features))
 
 
+class CategoricalHead(Head):
+    """C51 (Bellemare et al. 2017): per action, logits over `num_atoms` atoms evenly spaced
+    on [v_min, v_max]; Q = sum_j z_j p_j. Dueling aggregates the logits per atom before the
+    softmax, as Rainbow's dueling distributional head (Hessel et al. 2018, Sec. 3)."""
+
+    num_atoms: int = 51
+    v_min: float = -10.0
+    v_max: float = 10.0
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> CategoricalOutput:
+        logits = self.action_values(features, self.num_atoms)
+        probabilities = jax.nn.softmax(logits)
+        atoms = jnp.linspace(self.v_min, self.v_max, self.num_atoms)
+        return CategoricalOutput(jnp.sum(probabilities * atoms, axis=-1), logits, probabilities,
+                                 atoms)
+
+
 def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
     """Q = V + (A - mean_a A); value (B, 1, ...), advantage (B, |A|, ...): the mean is over
     the action axis, for each of a distributional head's numbers alike."""
@@ -308,6 +336,10 @@ class MinAtarCNN(ConvSettings):
 
 @dataclasses.dataclass(frozen=True)
 class HeadSettings(Settings):
+    # What the head's output carries beyond q_values, for the objective that learns it
+    # (objectives check it against their own `learns`).
+    output = "q_values"
+
     head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
     dueling: bool = setting(False, "dueling value/advantage streams (Wang et al. 2016), in "
                                    "any head")
@@ -328,6 +360,29 @@ class HeadSettings(Settings):
 class Plain(HeadSettings):
     def build(self, num_actions: int) -> nn.Module:
         return QHead(num_actions, **self.layers())
+
+
+at_least_two = Check(lambda v: v >= 2, "must be at least 2")
+
+
+@HEADS.register("categorical")
+@dataclasses.dataclass(frozen=True)
+class Categorical(HeadSettings):
+    """C51's head; the defaults are Bellemare et al. (2017)'s Atari agent's (51 atoms on
+    [-10, 10]), as dqn_zoo's c51 and Dopamine's c51.gin."""
+
+    output = "categorical"
+    num_atoms: int = setting(51, "C51: atoms of the return distribution", at_least_two)
+    v_min: float = setting(-10.0, "C51: the lowest atom (return value)")
+    v_max: float = setting(10.0, "C51: the highest atom (return value)")
+
+    def check_against(self, run) -> None:
+        if not self.v_min < self.v_max:
+            raise ConfigError(f"v_min ({self.v_min}) must be below v_max ({self.v_max})")
+
+    def build(self, num_actions: int) -> nn.Module:
+        return CategoricalHead(num_actions, **self.layers(), num_atoms=self.num_atoms,
+                               v_min=self.v_min, v_max=self.v_max)
 
 
 def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:

@@ -13,9 +13,11 @@ for free. Its aux carries the online Q-values at s (for metrics), each transitio
 (plus per-sample diagnostics, which the agent does not log).
 
 `OBJECTIVES` maps a name (Config.objective) to the objective's settings, whose
-`build(network, td_rule, loss, target_is_online)` binds it to its parts: "td" is the
-Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise loss
-(`losses.LOSSES`) of delta = y - Q(s, a).
+`build(network, td_rule, loss, target_is_online, next_action)` binds it to the parts it
+uses: "td" is the Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise
+loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" is C51, bootstrapping from
+the action `next_action` (`targets.NEXT_ACTIONS`, by the same target name) picks. Each
+objective learns one kind of head output (`learns`), checked against the config's head.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from purejaxdqn.components.networks import Network
+from purejaxdqn.components.distributional import categorical_td_loss
+from purejaxdqn.components.networks import HEADS, Network
+from purejaxdqn.components.targets import NEXT_ACTIONS
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import Settings
+from purejaxdqn.settings import ConfigError, Settings
 
 OBJECTIVES: Registry = Registry("objective")
 
@@ -97,11 +101,69 @@ def make_td_objective(apply: Callable, td_rule: Callable, loss: Callable,
     return objective
 
 
+def make_categorical_objective(apply: Callable, next_action: Callable,
+                               target_is_online: bool = False) -> Objective:
+    """C51 (Bellemare et al. 2017, Alg. 1): loss_i = the cross-entropy to the projected
+    target distribution of the action `next_action` (a targets.NEXT_ACTIONS entry) picks at
+    s'; with Double DQN's, Rainbow's double C51 (Hessel et al. 2018). priority_i = the same
+    cross-entropy, as Dopamine's Rainbow prioritizes (sqrt(loss) there: our replay raises
+    the priority to per_alpha itself; google/dopamine dopamine/jax/agents/rainbow/
+    rainbow_agent.py at 5873f54). Needs a categorical head's output."""
+
+    def objective(params, target_params, batch, key):
+        online, next_target, next_online = forward_passes(apply, params, target_params, batch,
+                                                          key, target_is_online)
+        next_actions = jax.vmap(next_action)(next_target.q_values, next_online.q_values)
+        rule = jax.vmap(categorical_td_loss, in_axes=(0, 0, 0, 0, None))
+        loss = rule(taken(online.logits, batch.action), batch.reward, batch.discount,
+                    taken(next_target.probabilities, next_actions), online.atoms)
+        return loss, ObjectiveAux(online.q_values, loss, {"cross_entropy_mean": loss.mean()})
+
+    return objective
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectiveSettings(Settings):
+    """What every objective shares: the head output it learns (networks.HeadSettings.output),
+    checked against the config's head."""
+
+    learns = "q_values"
+
+    def check_against(self, run) -> None:
+        if run.component(HEADS).output != self.learns:
+            fit = [name for name in HEADS.names() if HEADS.get(name).output == self.learns]
+            raise ConfigError(f"objective {run.objective!r} needs head {' or '.join(fit)} (it "
+                              f"learns {self.learns}), got {run.head!r}")
+
+
 @OBJECTIVES.register("td")
 @dataclasses.dataclass(frozen=True)
-class TD(Settings):
+class TD(ObjectiveSettings):
     """The Q-learning family: Config.target's rule, Config.loss's loss."""
 
     def build(self, network: Network, td_rule: Callable, loss: Callable,
-              target_is_online: bool = False) -> Objective:
+              target_is_online: bool = False, next_action: Callable | None = None) -> Objective:
         return make_td_objective(network.apply, td_rule, loss, target_is_online)
+
+
+@OBJECTIVES.register("categorical")
+@dataclasses.dataclass(frozen=True)
+class Categorical(ObjectiveSettings):
+    """C51; Config.target picks the bootstrap action (double: Rainbow's); Config.loss unused."""
+
+    learns = "categorical"
+
+    def check_against(self, run) -> None:
+        super().check_against(run)
+        check_next_action(run)
+
+    def build(self, network: Network, td_rule: Callable, loss: Callable,
+              target_is_online: bool = False, next_action: Callable | None = None) -> Objective:
+        return make_categorical_objective(network.apply, next_action, target_is_online)
+
+
+def check_next_action(run) -> None:
+    if run.target not in NEXT_ACTIONS:
+        raise ConfigError(f"objective {run.objective!r} bootstraps from the action a target "
+                          f"picks: target must be {' or '.join(NEXT_ACTIONS)}, got "
+                          f"{run.target!r}")

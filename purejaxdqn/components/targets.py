@@ -15,7 +15,8 @@ that reached a terminal (or a lost life, when that is terminal for learning).
 n-step returns need no rule of their own: the replay passes the n-step reward
 sum and gamma^n.
 
-`TARGETS` maps a name (Config.target) to a rule.
+`TARGETS` maps a name (Config.target) to a rule; `NEXT_ACTIONS` the same names to the
+action the rule bootstraps from, for distributional objectives.
 """
 
 from typing import Callable
@@ -44,3 +45,13 @@ def double_q_target(reward: jax.Array, discount: jax.Array, q_next_target: jax.A
     """van Hasselt et al. (2016): y = r + discount * Q_target(s', argmax_a' Q_online(s', a'))."""
     chex.assert_rank([reward, discount, q_next_target, q_next_online], [0, 0, 1, 1])
     return reward + discount * q_next_target[jnp.argmax(q_next_online)]
+
+
+# The action each rule bootstraps from at s', for objectives whose target is not a scalar
+# Q (C51's distribution, QR-DQN's quantiles): the greedy action of the target net for
+# Q-learning; of the online net for Double DQN, as Rainbow's double C51 does (Hessel et
+# al. 2018, Sec. 3; rlax's q_t_selector).
+NEXT_ACTIONS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
+    "q_learning": lambda q_next_target, q_next_online: jnp.argmax(q_next_target),
+    "double": lambda q_next_target, q_next_online: jnp.argmax(q_next_online),
+}

@@ -102,7 +102,8 @@ class Config:
     gamma: float = setting(0.99, "discount factor", probability)
     n_step: int = setting(1, "steps in the bootstrapped return (1 = Nature)", positive)
     objective: str = setting("td", "what an update minimises: td (the target's TD error under "
-                                   "the loss), categorical (C51; needs head categorical)")
+                                   "the loss), categorical (C51) or quantile (QR-DQN), each with "
+                                   "the head of the same name")
     target: str = setting("q_learning", "TD target: Q-learning (Nature) or Double DQN")
     loss: str = setting("huber", "TD loss: Huber (Nature's clipped error) or squared")
     optimizer: str = setting("nature_rmsprop", "optimizer: DeepMind's centered RMSProp, Adam, "
@@ -120,7 +121,7 @@ class Config:
     # `dueling` (a property of every head) is declared with the heads' settings; a
     # config.json from before `head` existed ("dueling": true) loads as head plain, dueling.
     head: str = setting("plain", "network head: plain (Q-values), categorical (C51's return "
-                                 "distribution)")
+                                 "distribution) or quantile (QR-DQN's)")
 
     # --- exploration and replay ---------------------------------------------
     epsilon_schedule: str = setting("linear", "shape of the exploration decay")

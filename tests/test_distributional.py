@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from purejaxdqn.components.distributional import categorical_projection, categorical_td_loss
+from purejaxdqn.components.distributional import (categorical_projection, categorical_td_loss,
+                                                  quantile_midpoints, quantile_td_loss)
 
 ATOMS = jnp.array([-1.0, 0.0, 1.0])
 P_NEXT = jnp.array([0.2, 0.3, 0.5])
@@ -59,4 +60,31 @@ def test_categorical_rules_match_rlax(seed):
         theirs = rlax.categorical_double_q_learning(
             c["atoms"], c["logits"], c["action"], c["reward"], discount, c["atoms"],
             c["next_logits"], c["selector"])
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_quantile_td_loss_by_hand():
+    # tau (0.25, 0.75); theta (0, 1); target 0.5 + (0, 1) = (0.5, 1.5). For theta_1 = 0 both
+    # u >= 0: 0.25 * (huber(0.5) + huber(1.5)) / 2 = 0.25 * (0.125 + 1.0) / 2; for
+    # theta_2 = 1, u = (-0.5, 0.5): (|0.75 - 1| * 0.125 + 0.75 * 0.125) / 2.
+    np.testing.assert_allclose(quantile_midpoints(2), [0.25, 0.75])
+    expected = 0.25 * 1.125 / 2 + (0.25 * 0.125 + 0.75 * 0.125) / 2
+    theta = jnp.array([0.0, 1.0])
+    np.testing.assert_allclose(quantile_td_loss(theta, 0.5, 1.0, theta), expected, rtol=1e-6)
+    grad = jax.grad(quantile_td_loss, argnums=3)(theta, 0.5, 1.0, theta)
+    assert not np.asarray(grad).any()  # no gradient into the target
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quantile_rule_matches_rlax(seed):
+    rlax = pytest.importorskip("rlax")
+    c = _random_case(seed)  # logits read as quantiles (N = 11 per action)
+    dist, next_dist = c["logits"].T, c["next_logits"].T  # rlax: (N, |A|)
+    for discount in (0.0, 0.9):
+        theirs = rlax.quantile_q_learning(dist, quantile_midpoints(11), c["action"],
+                                          c["reward"], discount, next_dist, next_dist,
+                                          huber_param=1.0)
+        a_next = jnp.argmax(next_dist.mean(0))
+        ours = quantile_td_loss(c["logits"][c["action"]], c["reward"], discount,
+                                c["next_logits"][a_next])
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)

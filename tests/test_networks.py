@@ -161,3 +161,13 @@ def test_a_dueling_categorical_head_aggregates_per_atom_before_the_softmax():
     np.testing.assert_allclose(out.atoms, np.linspace(-3, 3, 7), rtol=1e-6)
     np.testing.assert_allclose(out.probabilities.sum(-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(out.q_values, (out.probabilities * out.atoms).sum(-1), rtol=1e-6)
+
+
+def test_a_quantile_head_gives_the_mean_of_its_quantiles():
+    config = CARTPOLE.replace(head="quantile", objective="quantile", num_quantiles=5,
+                              dueling=True, noisy=True, head_hidden=8)
+    net = build_network(config.validate(), 3, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    out = net.apply(params, jnp.ones((2, 4)), jax.random.PRNGKey(1))
+    assert out.quantiles.shape == (2, 3, 5) and net.stochastic
+    np.testing.assert_allclose(out.q_values, out.quantiles.mean(-1), rtol=1e-6)

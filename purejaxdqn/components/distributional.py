@@ -1,7 +1,9 @@
 """Distributional TD rules, one unbatched function per rule (rlax style; objectives vmap them).
 
 C51 (Bellemare, Dabney & Munos 2017, "A Distributional Perspective on Reinforcement
-Learning", Alg. 1) learns a categorical return distribution on fixed, evenly spaced atoms.
+Learning", Alg. 1) learns a categorical return distribution on fixed, evenly spaced atoms;
+QR-DQN (Dabney, Rowland, Bellemare & Munos 2018, "Distributional Reinforcement Learning
+with Quantile Regression") learns N quantiles of it at fixed fractions.
 As in `targets.py`, termination enters through `discount` only (0 at a terminal) and
 n-step returns through the replay's reward sum and gamma^n. Which action the target
 bootstraps from is the objective's choice (targets.NEXT_ACTIONS).
@@ -9,6 +11,8 @@ bootstraps from is the objective's choice (targets.NEXT_ACTIONS).
 
 import jax
 import jax.numpy as jnp
+
+from purejaxdqn.components.losses import huber
 
 
 def categorical_projection(supports: jax.Array, probabilities: jax.Array,
@@ -32,3 +36,23 @@ def categorical_td_loss(logits: jax.Array, reward: jax.Array, discount: jax.Arra
     (Bellemare et al. 2017, Alg. 1). No gradient flows into the target."""
     target = categorical_projection(reward + discount * atoms, next_probabilities, atoms)
     return -jnp.sum(jax.lax.stop_gradient(target) * jax.nn.log_softmax(logits))
+
+
+def quantile_midpoints(num_quantiles: int) -> jax.Array:
+    """tau_i = (2i - 1) / 2N, i = 1..N: the fractions whose quantiles minimise the
+    1-Wasserstein distance (Dabney et al. 2018, Lemma 2)."""
+    return (jnp.arange(num_quantiles, dtype=jnp.float32) + 0.5) / num_quantiles
+
+
+def quantile_td_loss(quantiles: jax.Array, reward: jax.Array, discount: jax.Array,
+                     next_quantiles: jax.Array, kappa: float = 1.0) -> jax.Array:
+    """sum_i mean_j |tau_i - 1{u_ij < 0}| L_kappa(u_ij) / kappa, u_ij = T theta_j - theta_i,
+    T theta_j = r + discount * theta_j(s', a*): the quantile Huber loss of QR-DQN (Dabney et
+    al. 2018, eqs. 9-10, kappa = 1; `quantiles` (N,) of the taken action at the midpoint
+    fractions, `next_quantiles` (N',) of the bootstrap action). No gradient flows into the
+    target, nor through the indicator."""
+    target = jax.lax.stop_gradient(reward + discount * next_quantiles)
+    u = target[None, :] - quantiles[:, None]
+    tau = quantile_midpoints(quantiles.shape[0])[:, None]
+    weight = jnp.abs(tau - jax.lax.stop_gradient((u < 0).astype(u.dtype)))
+    return jnp.sum(jnp.mean(weight * huber(u, kappa) / kappa, axis=-1))

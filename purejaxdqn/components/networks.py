@@ -45,6 +45,13 @@ class CategoricalOutput(NamedTuple):
     atoms: jax.Array  # (N,): z_1..z_N, evenly spaced on [v_min, v_max]
 
 
+class QuantileOutput(NamedTuple):
+    """A QR-DQN head's: N quantiles of each action's return distribution."""
+
+    q_values: jax.Array  # (B, |A|): the mean of the quantiles, what acting reads
+    quantiles: jax.Array  # (B, |A|, N), at the fractions (2i - 1) / 2N
+
+
 class Network(NamedTuple):
     init: Callable[[jax.Array, jax.Array], Any]  # (key, example obs) -> params
     apply: Callable[[Any, jax.Array, jax.Array | None], Any]  # (params, obs, key) -> output
@@ -252,6 +259,18 @@ class CategoricalHead(Head):
                                  atoms)
 
 
+class QuantileHead(Head):
+    """QR-DQN (Dabney et al. 2018): per action, `num_quantiles` quantiles of the return at
+    the midpoint fractions; Q = their mean. Dueling aggregates per quantile."""
+
+    num_quantiles: int = 200
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> QuantileOutput:
+        quantiles = self.action_values(features, self.num_quantiles)
+        return QuantileOutput(quantiles.mean(axis=-1), quantiles)
+
+
 def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
     """Q = V + (A - mean_a A); value (B, 1, ...), advantage (B, |A|, ...): the mean is over
     the action axis, for each of a distributional head's numbers alike."""
@@ -383,6 +402,20 @@ class Categorical(HeadSettings):
     def build(self, num_actions: int) -> nn.Module:
         return CategoricalHead(num_actions, **self.layers(), num_atoms=self.num_atoms,
                                v_min=self.v_min, v_max=self.v_max)
+
+
+@HEADS.register("quantile")
+@dataclasses.dataclass(frozen=True)
+class Quantile(HeadSettings):
+    """QR-DQN's head; 200 quantiles as Dabney et al. (2018)'s Atari agent (and Dopamine's
+    quantile.gin)."""
+
+    output = "quantiles"
+    num_quantiles: int = setting(200, "QR-DQN: quantiles of the return distribution",
+                                 positive)
+
+    def build(self, num_actions: int) -> nn.Module:
+        return QuantileHead(num_actions, **self.layers(), num_quantiles=self.num_quantiles)
 
 
 def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:

@@ -15,9 +15,10 @@ for free. Its aux carries the online Q-values at s (for metrics), each transitio
 `OBJECTIVES` maps a name (Config.objective) to the objective's settings, whose
 `build(network, td_rule, loss, target_is_online, next_action)` binds it to the parts it
 uses: "td" is the Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise
-loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" is C51, bootstrapping from
-the action `next_action` (`targets.NEXT_ACTIONS`, by the same target name) picks. Each
-objective learns one kind of head output (`learns`), checked against the config's head.
+loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" (C51) and "quantile"
+(QR-DQN) bootstrap from the action `next_action` (`targets.NEXT_ACTIONS`, by the same
+target name) picks. Each objective learns one kind of head output (`learns`), checked
+against the config's head.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from purejaxdqn.components.distributional import categorical_td_loss
+from purejaxdqn.components.distributional import categorical_td_loss, quantile_td_loss
 from purejaxdqn.components.networks import HEADS, Network
 from purejaxdqn.components.targets import NEXT_ACTIONS
 from purejaxdqn.registry import Registry
@@ -101,25 +102,40 @@ def make_td_objective(apply: Callable, td_rule: Callable, loss: Callable,
     return objective
 
 
-def make_categorical_objective(apply: Callable, next_action: Callable,
-                               target_is_online: bool = False) -> Objective:
-    """C51 (Bellemare et al. 2017, Alg. 1): loss_i = the cross-entropy to the projected
-    target distribution of the action `next_action` (a targets.NEXT_ACTIONS entry) picks at
-    s'; with Double DQN's, Rainbow's double C51 (Hessel et al. 2018). priority_i = the same
-    cross-entropy, as Dopamine's Rainbow prioritizes (sqrt(loss) there: our replay raises
-    the priority to per_alpha itself; google/dopamine dopamine/jax/agents/rainbow/
-    rainbow_agent.py at 5873f54). Needs a categorical head's output."""
+def make_distributional_objective(apply: Callable, next_action: Callable, rule: Callable,
+                                  target_is_online: bool = False) -> Objective:
+    """loss_i from `rule(online at s, target at s', batch, next actions)` over a batch of
+    distributional head outputs, bootstrapping from the action `next_action` (a
+    targets.NEXT_ACTIONS entry) picks from the target and online Q-values at s': Double
+    DQN's pick gives Rainbow's double C51 (Hessel et al. 2018). priority_i = loss_i, as
+    Dopamine's Rainbow and quantile agents prioritize (sqrt(loss) there, and our replay
+    raises the priority to per_alpha itself: the same at alpha 0.5; google/dopamine
+    dopamine/jax/agents/rainbow/rainbow_agent.py, quantile/quantile_agent.py at 5873f54)."""
 
     def objective(params, target_params, batch, key):
         online, next_target, next_online = forward_passes(apply, params, target_params, batch,
                                                           key, target_is_online)
         next_actions = jax.vmap(next_action)(next_target.q_values, next_online.q_values)
-        rule = jax.vmap(categorical_td_loss, in_axes=(0, 0, 0, 0, None))
-        loss = rule(taken(online.logits, batch.action), batch.reward, batch.discount,
-                    taken(next_target.probabilities, next_actions), online.atoms)
-        return loss, ObjectiveAux(online.q_values, loss, {"cross_entropy_mean": loss.mean()})
+        loss = rule(online, next_target, batch, next_actions)
+        return loss, ObjectiveAux(online.q_values, loss, {})  # the learner logs the loss
 
     return objective
+
+
+def categorical_batch_loss(online, next_target, batch, next_actions) -> jax.Array:
+    """C51 (Bellemare et al. 2017, Alg. 1) on categorical outputs: the cross-entropy to
+    the projected target distribution, per transition."""
+    return jax.vmap(categorical_td_loss, in_axes=(0, 0, 0, 0, None))(
+        taken(online.logits, batch.action), batch.reward, batch.discount,
+        taken(next_target.probabilities, next_actions), online.atoms)
+
+
+def quantile_batch_loss(online, next_target, batch, next_actions) -> jax.Array:
+    """QR-DQN (Dabney et al. 2018) on quantile outputs: the quantile Huber loss (kappa 1),
+    per transition."""
+    return jax.vmap(quantile_td_loss)(
+        taken(online.quantiles, batch.action), batch.reward, batch.discount,
+        taken(next_target.quantiles, next_actions))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,12 +162,10 @@ class TD(ObjectiveSettings):
         return make_td_objective(network.apply, td_rule, loss, target_is_online)
 
 
-@OBJECTIVES.register("categorical")
 @dataclasses.dataclass(frozen=True)
-class Categorical(ObjectiveSettings):
-    """C51; Config.target picks the bootstrap action (double: Rainbow's); Config.loss unused."""
-
-    learns = "categorical"
+class Distributional(ObjectiveSettings):
+    """What the distributional objectives share: Config.target picks the bootstrap action
+    (double: Rainbow's), Config.loss is unused; a subclass names its `batch_loss`."""
 
     def check_against(self, run) -> None:
         super().check_against(run)
@@ -159,7 +173,26 @@ class Categorical(ObjectiveSettings):
 
     def build(self, network: Network, td_rule: Callable, loss: Callable,
               target_is_online: bool = False, next_action: Callable | None = None) -> Objective:
-        return make_categorical_objective(network.apply, next_action, target_is_online)
+        return make_distributional_objective(network.apply, next_action, self.batch_loss,
+                                             target_is_online)
+
+
+@OBJECTIVES.register("categorical")
+@dataclasses.dataclass(frozen=True)
+class Categorical(Distributional):
+    """C51 (Bellemare et al. 2017)."""
+
+    learns = "categorical"
+    batch_loss = staticmethod(categorical_batch_loss)
+
+
+@OBJECTIVES.register("quantile")
+@dataclasses.dataclass(frozen=True)
+class Quantile(Distributional):
+    """QR-DQN (Dabney et al. 2018)."""
+
+    learns = "quantiles"
+    batch_loss = staticmethod(quantile_batch_loss)
 
 
 def check_next_action(run) -> None:

@@ -102,8 +102,8 @@ class Config:
     gamma: float = setting(0.99, "discount factor", probability)
     n_step: int = setting(1, "steps in the bootstrapped return (1 = Nature)", positive)
     objective: str = setting("td", "what an update minimises: td (the target's TD error under "
-                                   "the loss), categorical (C51) or quantile (QR-DQN), each with "
-                                   "the head of the same name")
+                                   "the loss), munchausen (M-DQN), categorical (C51) or quantile "
+                                   "(QR-DQN), the last two with the head of the same name")
     target: str = setting("q_learning", "TD target: Q-learning (Nature) or Double DQN")
     loss: str = setting("huber", "TD loss: Huber (Nature's clipped error) or squared")
     optimizer: str = setting("nature_rmsprop", "optimizer: DeepMind's centered RMSProp, Adam, "

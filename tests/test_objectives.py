@@ -247,3 +247,34 @@ def test_objective_and_head_must_fit():
     with pytest.raises(ConfigError, match=r"objective 'quantile' needs head quantile \(it "
                                           r"learns quantiles\), got 'categorical'"):
         QR.replace(head="categorical").validate()
+
+
+def test_munchausen_is_the_td_objective_on_its_target_with_the_bonus():
+    config = CARTPOLE.replace(objective="munchausen", munchausen_tau=0.5, mlp_hidden=(16,),
+                              head_hidden=8).validate()
+    net = build_network(config, 3, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    target_params = jax.tree_util.tree_map(lambda x: 0.5 * x, params)
+    batch = _batch(0)
+    loss, aux = build_objective(config, net, build_target_update(config))(
+        params, target_params, batch, None)
+    q, q_here, q_next = (np.asarray(net.apply(p, o, None).q_values, np.float64) for p, o in (
+        (params, batch.obs), (target_params, batch.obs), (target_params, batch.next_obs)))
+    a, tau = np.asarray(batch.action), 0.5
+
+    def tau_log_pi(x):  # tau log softmax(x / tau), in float64
+        z = x / tau
+        return tau * (z - z.max(-1, keepdims=True) - np.log(np.exp(
+            z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)))
+
+    rows = np.arange(len(a))
+    bonus = 0.9 * np.clip(tau_log_pi(q_here)[rows, a], -1.0, 0.0)
+    soft_v = (np.exp(tau_log_pi(q_next) / tau) * (q_next - tau_log_pi(q_next))).sum(-1)
+    y = np.asarray(batch.reward) + bonus + np.asarray(batch.discount) * soft_v
+    delta = y - q[rows, a]
+    np.testing.assert_allclose(aux.priority, np.abs(delta), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(loss, LOSSES.get("huber")(delta), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ConfigError, match="objective 'munchausen' has its own"):
+        config.replace(target="double").validate()
+    with pytest.raises(ConfigError, match="munchausen_l0 must be <= 0"):
+        config.replace(munchausen_l0=0.5).validate()

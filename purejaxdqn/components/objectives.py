@@ -17,13 +17,15 @@ for free. Its aux carries the online Q-values at s (for metrics), each transitio
 uses: "td" is the Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise
 loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" (C51) and "quantile"
 (QR-DQN) bootstrap from the action `next_action` (`targets.NEXT_ACTIONS`, by the same
-target name) picks. Each objective learns one kind of head output (`learns`), checked
-against the config's head.
+target name) picks; "munchausen" (M-DQN) is the TD objective on its own soft target
+with a log-policy bonus. Each objective learns one kind of head output (`learns`),
+checked against the config's head.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -31,9 +33,9 @@ import jax.numpy as jnp
 
 from purejaxdqn.components.distributional import categorical_td_loss, quantile_td_loss
 from purejaxdqn.components.networks import HEADS, Network
-from purejaxdqn.components.targets import NEXT_ACTIONS
+from purejaxdqn.components.targets import NEXT_ACTIONS, munchausen_bonus, soft_q_target
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import ConfigError, Settings
+from purejaxdqn.settings import Check, ConfigError, Settings, non_negative, positive, setting
 
 OBJECTIVES: Registry = Registry("objective")
 
@@ -98,6 +100,28 @@ def make_td_objective(apply: Callable, td_rule: Callable, loss: Callable,
         td_abs = jnp.abs(delta)
         metrics = {"td_abs_mean": td_abs.mean(), "td_abs_max": td_abs.max(), "td_abs": td_abs}
         return loss(delta), ObjectiveAux(online.q_values, td_abs, metrics)
+
+    return objective
+
+
+def make_munchausen_objective(apply: Callable, loss: Callable, tau: float, alpha: float,
+                              l0: float, target_is_online: bool = False) -> Objective:
+    """Munchausen DQN (Vieillard, Pietquin & Geist 2020): the TD objective (`loss` of
+    delta) on the soft target (targets.soft_q_target) with the Munchausen bonus added to
+    the reward, y = r + alpha clip(tau log pi(a|s), l0, 0) + discount * sum_a' pi(a'|s')
+    (q(s', a') - tau log pi(a'|s')), pi = softmax(q_target / tau). The bonus reads the
+    target net at s, a fourth forward pass (with its own noise). priority_i = |delta_i|,
+    as the TD objective's."""
+    td = make_td_objective(apply, functools.partial(soft_q_target, tau=tau), loss,
+                           target_is_online)
+    bonus = jax.vmap(functools.partial(munchausen_bonus, tau=tau, alpha=alpha, l0=l0))
+
+    def objective(params, target_params, batch, key):
+        td_key, here_key = (None, None) if key is None else jax.random.split(key)
+        here = params if target_is_online else target_params
+        q_target = jax.lax.stop_gradient(apply(here, batch.obs, here_key).q_values)
+        return td(params, target_params, batch._replace(
+            reward=batch.reward + bonus(q_target, batch.action)), td_key)
 
     return objective
 
@@ -193,6 +217,32 @@ class Quantile(Distributional):
 
     learns = "quantiles"
     batch_loss = staticmethod(quantile_batch_loss)
+
+
+@OBJECTIVES.register("munchausen")
+@dataclasses.dataclass(frozen=True)
+class Munchausen(ObjectiveSettings):
+    """M-DQN; the defaults are Vieillard et al. (2020)'s Atari values (alpha 0.9, tau 0.03,
+    l0 -1). Config.loss is its loss; its target replaces Config.target's."""
+
+    munchausen_tau: float = setting(0.03, "Munchausen DQN: entropy temperature tau of the "
+                                          "softmax policy", positive)
+    munchausen_alpha: float = setting(0.9, "Munchausen DQN: scale alpha of the log-policy "
+                                           "bonus", non_negative)
+    munchausen_l0: float = setting(-1.0, "Munchausen DQN: lower clip l0 of tau log pi",
+                                   Check(lambda v: v <= 0, "must be <= 0"))
+
+    def check_against(self, run) -> None:
+        super().check_against(run)
+        if run.target != "q_learning":
+            raise ConfigError(f"objective 'munchausen' has its own (soft) target: leave "
+                              f"target at q_learning, got {run.target!r}")
+
+    def build(self, network: Network, td_rule: Callable, loss: Callable,
+              target_is_online: bool = False, next_action: Callable | None = None) -> Objective:
+        return make_munchausen_objective(network.apply, loss, self.munchausen_tau,
+                                         self.munchausen_alpha, self.munchausen_l0,
+                                         target_is_online)
 
 
 def check_next_action(run) -> None:

@@ -55,3 +55,26 @@ NEXT_ACTIONS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
     "q_learning": lambda q_next_target, q_next_online: jnp.argmax(q_next_target),
     "double": lambda q_next_target, q_next_online: jnp.argmax(q_next_online),
 }
+
+
+def soft_q_target(reward: jax.Array, discount: jax.Array, q_next_target: jax.Array,
+                  q_next_online: jax.Array | None = None, tau: float = 0.03) -> jax.Array:
+    """y = r + discount * sum_a' pi(a'|s') (Q_target(s', a') - tau log pi(a'|s')), pi =
+    softmax(Q_target(s', .) / tau): the soft (entropy-regularised) Bellman target, which
+    Munchausen DQN bootstraps from (Vieillard et al. 2020, eq. 2). It equals discount *
+    tau logsumexp(Q / tau), the form Stoix computes. Not in TARGETS: it has a setting,
+    and objectives.Munchausen is what chooses it."""
+    chex.assert_rank([reward, discount, q_next_target], [0, 0, 1])
+    tau_log_pi = tau * jax.nn.log_softmax(q_next_target / tau)
+    pi = jax.nn.softmax(q_next_target / tau)
+    return reward + discount * jnp.sum(pi * (q_next_target - tau_log_pi))
+
+
+def munchausen_bonus(q_target: jax.Array, action: jax.Array, tau: float, alpha: float,
+                     l0: float) -> jax.Array:
+    """alpha * clip(tau log pi(a|s), l0, 0), pi = softmax(Q_target(s, .) / tau): the
+    Munchausen term added to the reward (Vieillard, Pietquin & Geist 2020, "Munchausen
+    Reinforcement Learning", eq. 2 and Sec. 3: the log-policy clipped at l0 for stability,
+    and at 0 so that the bonus is never positive)."""
+    chex.assert_rank([q_target, action], [1, 0])
+    return alpha * jnp.clip(tau * jax.nn.log_softmax(q_target / tau)[action], l0, 0.0)

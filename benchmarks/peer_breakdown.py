@@ -114,8 +114,7 @@ def our_update_pair(updates: int) -> dict:
 
     config = peer_config()
     parts = build(config, 2, (4,), jnp.float32)
-    update = make_update(parts.network, parts.optimizer, parts.td_rule, parts.loss,
-                         parts.target_update)
+    update = make_update(parts.network, parts.optimizer, parts.objective, parts.target_update)
     state = init_train_state(jax.random.PRNGKey(0), parts.network, parts.optimizer,
                              jnp.zeros((1, 4)))
     keys = jax.random.split(jax.random.PRNGKey(1), 4)

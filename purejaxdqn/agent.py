@@ -1,7 +1,7 @@
 """The DQN agent: components composed into two jitted device functions.
 
 * `act(state, env_step) -> (state, actions)` stores the step just observed in
-  the replay and picks epsilon-greedy actions for the next one;
+  the replay and picks the next actions with the policy part (epsilon-greedy);
 * `learn(state) -> (state, metrics)` runs the gradient updates owed at the
   replay ratio: sample, update, (prioritized) re-weight. The updates are
   unrolled, not `lax.scan`ned: XLA:CPU runs convolution gradients inside a
@@ -184,7 +184,7 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
     all of which lead with the seed axis, on that sharding; None: one device."""
     network, exploration, sampling, target_update = (
         parts.network, parts.exploration, parts.sampling, parts.target_update)
-    update = make_update(network, parts.optimizer, parts.td_rule, parts.loss, target_update,
+    update = make_update(network, parts.optimizer, parts.objective, target_update,
                          parts.augmentation)
     num_envs = settings.num_envs
     replay_params = replay_lib.ReplayParams(
@@ -210,14 +210,14 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
             inp = inp._replace(obs=transform.apply(inp.obs), frame=transform.apply(inp.frame))
         learner = state.learner
         key, act_key = jax.random.split(learner.key)
-        q = network.apply(learner.params, inp.obs)
         # The step observed here ended these episodes; its obs is terminal, so the action
         # picked now is ignored by envpool's auto-reset and the new count applies from the
         # next episode's first step on.
         episodes = learner.episodes + jnp.sum(inp.terminated | inp.truncated).astype(jnp.int32)
         target_params = target_update.on_episode(learner.params, learner.target_params,
                                                  learner.episodes, episodes)
-        actions = exploration.select(act_key, q, exploration.epsilon(learner.steps, episodes))
+        actions, _ = parts.policy(learner.params, inp.obs, act_key,
+                                  exploration.epsilon(learner.steps, episodes))
         # Rewards are clipped (then scaled) for learning only; the env wrapper keeps raw scores.
         reward = jnp.sign(inp.reward) if settings.reward_clip else inp.reward
         reward = reward * settings.reward_scale
@@ -247,10 +247,11 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
         for _ in range(updates_per_learn):
             keys, batch = jax.vmap(draw)(state)
             learner, metrics = update_seeds(state.learner.replace(key=keys), batch)
-            replay = state.replay
+            replay, priority = state.replay, metrics.pop("priority")
             if sampling.prioritized:
-                replay = reprioritize(replay, batch.index, metrics["td_abs"])
-            del metrics["td_abs"]
+                replay = reprioritize(replay, batch.index, priority)
+            # logged metrics are one number per seed; per-sample diagnostics are not
+            metrics = {name: m for name, m in metrics.items() if m.ndim == 1}
             state = AgentState(learner=learner, replay=replay)
             history.append(metrics)
         return state, jax.tree_util.tree_map(lambda *m: jnp.mean(jnp.stack(m), axis=0),
@@ -347,7 +348,7 @@ def auto_seed_group(network: Network, spec: EnvSpec, sharding=None) -> int:
         return 0
     obs = jax.ShapeDtypeStruct((1,) + tuple(spec.obs_shape), spec.obs_dtype)
     params = jax.eval_shape(network.init, jax.random.PRNGKey(0), obs)
-    jaxpr = jax.make_jaxpr(network.apply)(params, obs).jaxpr
+    jaxpr = jax.make_jaxpr(lambda p, o: network.apply(p, o, None))(params, obs).jaxpr
     return 1 if _has_primitive(jaxpr, "conv_general_dilated") else 0
 
 

@@ -20,8 +20,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
-                                   sampling, target_updates, targets)
+from purejaxdqn.components import (augmentation, exploration, losses, networks, objectives,
+                                   optimizers, sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
 from purejaxdqn.settings import (ConfigError, check_choice, check_value, choices_of, help_of,
                                  non_negative, one_of, positive, probability, setting)
@@ -29,11 +29,11 @@ from purejaxdqn.settings import (ConfigError, check_choice, check_value, choices
 __all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
 
 # The component tables whose entries a Config chooses (by the field each names) and
-# whose declared settings it holds. `HEADS` is chosen by `dueling`.
+# whose declared settings it holds.
 REGISTRIES: tuple[Registry, ...] = (
-    targets.TARGETS, losses.LOSSES, optimizers.OPTIMIZERS, target_updates.TARGET_UPDATES,
-    exploration.SCHEDULES, sampling.SAMPLING, augmentation.AUGMENTATIONS, networks.TORSOS,
-    networks.HEADS)
+    objectives.OBJECTIVES, targets.TARGETS, losses.LOSSES, optimizers.OPTIMIZERS,
+    target_updates.TARGET_UPDATES, exploration.SCHEDULES, sampling.SAMPLING,
+    augmentation.AUGMENTATIONS, networks.TORSOS, networks.HEADS)
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
 # Step counters, schedule lengths and sizes become int32 arrays on the device.
@@ -101,6 +101,9 @@ class Config:
     # --- learning -----------------------------------------------------------
     gamma: float = setting(0.99, "discount factor", probability)
     n_step: int = setting(1, "steps in the bootstrapped return (1 = Nature)", positive)
+    objective: str = setting("td", "what an update minimises: td (the target's TD error under "
+                                   "the loss), munchausen (M-DQN), categorical (C51) or quantile "
+                                   "(QR-DQN), the last two with the head of the same name")
     target: str = setting("q_learning", "TD target: Q-learning (Nature) or Double DQN")
     loss: str = setting("huber", "TD loss: Huber (Nature's clipped error) or squared")
     optimizer: str = setting("nature_rmsprop", "optimizer: DeepMind's centered RMSProp, Adam, "
@@ -115,7 +118,10 @@ class Config:
     # --- network ------------------------------------------------------------
     torso: str = setting("auto", "network torso; auto picks the Nature CNN for pixels, an MLP "
                                  "for vectors")
-    dueling: bool = setting(False, "dueling value/advantage head")
+    # `dueling` (a property of every head) is declared with the heads' settings; a
+    # config.json from before `head` existed ("dueling": true) loads as head plain, dueling.
+    head: str = setting("plain", "network head: plain (Q-values), categorical (C51's return "
+                                 "distribution) or quantile (QR-DQN's)")
 
     # --- exploration and replay ---------------------------------------------
     epsilon_schedule: str = setting("linear", "shape of the exploration decay")

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.components.exploration import epsilon_greedy
+from purejaxdqn.components import exploration
 from purejaxdqn.components.networks import Network
 from purejaxdqn.config import Config
 from purejaxdqn.envs.envpool import make_eval_env
@@ -25,13 +25,10 @@ from purejaxdqn.envs.scores import human_normalized
 
 
 def make_policy(network: Network) -> Callable:
-    """(params, obs, key, epsilon) -> actions, jitted."""
-
-    @jax.jit
-    def policy(params, obs, key, epsilon):
-        return epsilon_greedy(key, network.apply(params, obs), epsilon)
-
-    return policy
+    """(params, obs, key, epsilon) -> actions, jitted: the acting policy with evaluation's
+    treatment of noise (exploration.make_policy: a noisy network plays its mean weights)."""
+    act = exploration.make_policy(network, noise=False)
+    return jax.jit(lambda params, obs, key, epsilon: act(params, obs, key, epsilon)[0])
 
 
 def num_eval_envs(config: Config, episodes: int | None = None) -> int:
@@ -105,6 +102,7 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
     quota = game_quota(num_envs, episodes)
     env = make_jax_env(config, num_envs, config.eval_max_episode_steps)
     rows = np.arange(num_envs)
+    policy = make_policy(network)
 
     @jax.jit
     def play(params, key, env_rng):
@@ -117,8 +115,7 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
         def body(carry):
             state, step, key, done, scores, lengths = carry
             key, act_key = jax.random.split(key)
-            actions = epsilon_greedy(act_key, network.apply(params, step.obs),
-                                     config.eval_epsilon)
+            actions = policy(params, step.obs, act_key, config.eval_epsilon)
             state, step = env.step(state, actions)
             finished = ~jnp.isnan(step.episode_return) & (done < quota)
             slot = jnp.minimum(done, scores.shape[1] - 1)

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from purejaxdqn.components import (augmentation, exploration, losses, networks, optimizers,
-                                   sampling, target_updates, targets)
+from purejaxdqn.components import (augmentation, exploration, losses, networks, objectives,
+                                   optimizers, sampling, target_updates, targets)
 from purejaxdqn.config import Config
 from purejaxdqn.learner import make_update
 
@@ -23,10 +23,10 @@ from purejaxdqn.learner import make_update
 class Parts(NamedTuple):
     network: networks.Network
     optimizer: optax.GradientTransformation
-    td_rule: Callable[..., jax.Array]  # (reward, discount, q_next_target, q_next_online) -> y
-    loss: Callable[[jax.Array], jax.Array]  # elementwise, of the TD error
+    objective: objectives.Objective  # (params, target_params, batch, key) -> (loss [B], aux)
     target_update: target_updates.TargetUpdate
     exploration: exploration.Exploration
+    policy: Callable  # (params, obs, key, epsilon) -> (actions, q_values): acting
     sampling: sampling.Sampling
     augmentation: augmentation.Augmentation | None
 
@@ -35,8 +35,8 @@ def build_network(config: Config, num_actions: int, obs_shape: Sequence[int],
                   obs_dtype: Any = jnp.float32) -> networks.Network:
     """The Q-network the config asks for, for observations of `obs_shape` (no batch)."""
     torso = config.component(networks.TORSOS).build(obs_shape, obs_dtype)
-    head = config.component(networks.HEADS, "dueling" if config.dueling else "plain")
-    return networks.make_network(torso, head.build(num_actions))
+    head = config.component(networks.HEADS)
+    return networks.make_network(torso, head.build(num_actions), stochastic=head.noisy)
 
 
 def build_optimizer(config: Config) -> optax.GradientTransformation:
@@ -61,24 +61,38 @@ def build_augmentation(config: Config) -> augmentation.Augmentation | None:
     return config.component(augmentation.AUGMENTATIONS).build()
 
 
+def build_objective(config: Config, network: networks.Network,
+                    target_update: target_updates.TargetUpdate) -> objectives.Objective:
+    """The config's objective, bound to the network, the config's TD rule, loss and
+    next-action rule (those objectives that use them) and whether the target is the online
+    net at every update."""
+    return config.component(objectives.OBJECTIVES).build(
+        network, config.component(targets.TARGETS), config.component(losses.LOSSES),
+        target_update.online_at_update, targets.NEXT_ACTIONS.get(config.target))
+
+
 def build_update(config: Config, network: networks.Network,
                  augmentation: augmentation.Augmentation | None = None) -> Callable:
-    """learner.make_update with the config's optimizer, TD rule, loss and target update;
+    """learner.make_update with the config's optimizer, objective and target update;
     for the learner alone (tests, benchmarks); `build` gives the agent all its parts."""
-    return make_update(network, build_optimizer(config), config.component(targets.TARGETS),
-                       config.component(losses.LOSSES), build_target_update(config),
+    target_update = build_target_update(config)
+    return make_update(network, build_optimizer(config),
+                       build_objective(config, network, target_update), target_update,
                        augmentation)
 
 
 def build(config: Config, num_actions: int, obs_shape: Sequence[int],
           obs_dtype: Any = jnp.float32) -> Parts:
+    network = build_network(config, num_actions, obs_shape, obs_dtype)
+    target_update = build_target_update(config)
+    explore = build_exploration(config)
     return Parts(
-        network=build_network(config, num_actions, obs_shape, obs_dtype),
+        network=network,
         optimizer=build_optimizer(config),
-        td_rule=config.component(targets.TARGETS),
-        loss=config.component(losses.LOSSES),
-        target_update=build_target_update(config),
-        exploration=build_exploration(config),
+        objective=build_objective(config, network, target_update),
+        target_update=target_update,
+        exploration=explore,
+        policy=exploration.make_policy(network, explore.select),
         sampling=build_sampling(config),
         augmentation=build_augmentation(config),
     )

@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.agent import AgentSettings, assemble_agent, step_input
+from purejaxdqn.components.losses import huber
+from purejaxdqn.components.objectives import make_td_objective
 from purejaxdqn.components.targets import q_learning_target
 from purejaxdqn.config import Config
 from purejaxdqn.envs.step import EnvSpec, EnvStep
@@ -38,7 +40,8 @@ def test_an_unregistered_td_rule_part_is_what_the_agent_learns_with():
     parts = build(CONFIG, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
     settings = AgentSettings.of(CONFIG)
     assert (settings.updates_per_learn, settings.iterations_per_learn) == (1, 1)
-    agent = assemble_agent(parts._replace(td_rule=halved_q_learning), settings, SPEC)
+    objective = make_td_objective(parts.network.apply, halved_q_learning, huber)
+    agent = assemble_agent(parts._replace(objective=objective), settings, SPEC)
     plain = assemble_agent(parts, settings, SPEC)
     rng = np.random.default_rng(0)
     states = {"halved": agent.init(jax.random.PRNGKey(0)[None]),
@@ -54,6 +57,41 @@ def test_an_unregistered_td_rule_part_is_what_the_agent_learns_with():
     assert int(new.learner.updates[0]) == 1
     assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(new.learner.params))
 
+
+def test_prioritized_replay_stores_the_objectives_priority():
+    from purejaxdqn.components.objectives import ObjectiveAux
+
+    config = CONFIG.replace(replay="prioritized").validate()
+    parts = build(config, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
+
+    def objective(params, target_params, batch, key):  # priority 3 for every transition
+        loss, aux = parts.objective(params, target_params, batch, key)
+        return loss, ObjectiveAux(aux.q_values, jnp.full_like(aux.priority, 3.0), aux.metrics)
+
+    agent = assemble_agent(parts._replace(objective=objective), AgentSettings.of(config), SPEC)
+    state, rng = agent.init(jax.random.PRNGKey(0)[None]), np.random.default_rng(0)
+    for _ in range(8):
+        state, _ = agent.act(state, step_input([_step(rng)]))
+    def priorities(state):  # seed 0's
+        return np.asarray(jax.tree_util.tree_map(lambda x: x[0], state.replay).priority)
+
+    before = priorities(state)
+    state, metrics = agent.learn(state)
+    after = priorities(state)
+    changed = after != before
+    assert changed.any() and "priority" not in metrics and "td_abs" not in metrics
+    np.testing.assert_allclose(after[changed], (3.0 + config.per_eps) ** config.per_alpha,
+                               rtol=1e-6)
+
+def test_a_noisy_agent_acts_and_learns_with_its_own_keys():
+    config = CONFIG.replace(noisy=True, epsilon_start=0.0, epsilon_end=0.0).validate()
+    parts = build(config, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
+    agent = assemble_agent(parts, AgentSettings.of(config), SPEC)
+    state, rng = agent.init(jax.random.PRNGKey(0)[None]), np.random.default_rng(0)
+    for _ in range(8):
+        state, actions = agent.act(state, step_input([_step(rng)]))
+    state, metrics = agent.learn(state)
+    assert int(state.learner.updates[0]) == 1 and np.isfinite(float(metrics["loss"][0]))
 
 def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
     """Grouping the seeds' updates (vmap within a group, groups one after another) changes

@@ -65,7 +65,8 @@ def test_update_augments_obs_and_next_obs_with_independent_keys():
     import optax
 
     from purejaxdqn.components.losses import huber
-    from purejaxdqn.components.networks import Network
+    from purejaxdqn.components.networks import Network, NetworkOutput
+    from purejaxdqn.components.objectives import make_td_objective
     from purejaxdqn.components.targets import q_learning_target
     from purejaxdqn.learner import Transitions, init_train_state, make_update
     from purejaxdqn.parts import build_target_update
@@ -78,11 +79,13 @@ def test_update_augments_obs_and_next_obs_with_independent_keys():
 
     # Q(s, .) = (sum of s) * w for both actions
     net = Network(init=lambda key, obs: {"w": jnp.ones(())},
-                  apply=lambda p, obs: jnp.stack([obs.reshape(obs.shape[0], -1).sum(-1) * p["w"]] * 2, -1))
+                  apply=lambda p, obs, key: NetworkOutput(
+                      jnp.stack([obs.reshape(obs.shape[0], -1).sum(-1) * p["w"]] * 2, -1)))
     config = PRESETS["data-efficient"]
     opt = optax.sgd(0.0)
     state = init_train_state(jax.random.PRNGKey(0), net, opt, jnp.zeros((1, 1)))
-    update = make_update(net, opt, q_learning_target, huber, build_target_update(config),
+    update = make_update(net, opt, make_td_objective(net.apply, q_learning_target, huber),
+                         build_target_update(config),
                          type("Aug", (), {"apply": staticmethod(spy)})())
     batch = Transitions(obs=jnp.zeros((2, 1)), action=jnp.zeros(2, jnp.int32),
                         reward=jnp.zeros(2), discount=jnp.zeros(2), next_obs=jnp.zeros((2, 1)),

@@ -46,8 +46,30 @@ SHORT = CARTPOLE.replace(total_steps=2_000, warmup_steps=500, eval_every=1_000, 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_every_variant_trains_cartpole(tmp_path, variant):
-    summary = train(apply_variant(SHORT, variant), str(tmp_path), progress=False)
+    assert_trains(apply_variant(SHORT, variant), str(tmp_path))
+
+
+def assert_trains(config, run_dir):
+    """The SHORT run ends, evaluates, and logs a finite loss."""
+    summary = train(config, run_dir, progress=False)
     assert summary["steps"] == 2_000 and summary["final_eval"] is not None
-    metrics = read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
+    metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     learned = [m for m in metrics if "loss" in m]
     assert learned and all(m["loss"] == m["loss"] for m in learned)  # finite, not NaN
+
+
+# The distributional, noisy and Munchausen components combined with the existing ones
+# (double, dueling, n-step, prioritized replay) through the whole run: act, learn, both
+# evaluations' policy, checkpoints.
+COMBINED = {
+    "c51-rainbow-like": dict(head="categorical", objective="categorical", target="double",
+                             dueling=True, noisy=True, n_step=3, replay="prioritized",
+                             v_min=-100.0, v_max=100.0),
+    "qr-dqn-noisy": dict(head="quantile", objective="quantile", num_quantiles=32, noisy=True),
+    "munchausen-dueling": dict(objective="munchausen", dueling=True, n_step=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMBINED))
+def test_new_components_train_cartpole(tmp_path, name):
+    assert_trains(SHORT.replace(**COMBINED[name]), str(tmp_path))

@@ -107,3 +107,20 @@ def test_choices_are_declared_once_with_the_setting():
     assert FIELD_CHOICES["obs_transform_on"] == ("device", "host")
     assert FIELD_CHOICES["conv_impl"] == ("auto", "im2col", "xla")  # a component's setting
     assert "huber" in FIELD_CHOICES["loss"]  # a registry's names
+
+
+def test_a_config_json_from_before_the_head_setting_loads_as_the_same_network():
+    """Before `head` and `objective` existed, config.json chose the head by "dueling": it
+    loads as head plain with dueling streams (the same parameters: test_objectives) and the
+    TD objective. The files are committed runs' own."""
+    import json
+    import os
+
+    runs = os.path.join(os.path.dirname(__file__), "..", "experiments", "results", "cartpole",
+                        "runs", "CartPole-v1")
+    for variant, dueling in (("dueling", True), ("nature", False)):
+        with open(f"{runs}/{variant}/config.json") as f:
+            old = json.load(f)
+        assert "head" not in old and old["dueling"] is dueling
+        config = Config.from_dict(old).validate()
+        assert (config.head, config.dueling, config.objective) == ("plain", dueling, "td")

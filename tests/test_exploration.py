@@ -52,3 +52,35 @@ def test_partial_epsilon_mixes_in_expected_proportion():
     actions = np.asarray(epsilon_greedy(jax.random.PRNGKey(3), q, 0.3))
     # P(action 0) = eps / 2 = 0.15; binomial sd = sqrt(.15*.85/40000) ~ 0.0018
     assert abs((actions == 0).mean() - 0.15) < 0.01
+
+
+def test_the_policy_is_epsilon_greedy_over_the_networks_q_values():
+    from purejaxdqn.components.exploration import make_policy
+    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.parts import build_network
+
+    net = build_network(CARTPOLE, 3, (4,), jnp.float32)
+    obs = jax.random.normal(jax.random.PRNGKey(0), (64, 4))
+    params = net.init(jax.random.PRNGKey(1), obs[:1])
+    key = jax.random.PRNGKey(2)
+    actions, q = make_policy(net)(params, obs, key, 0.3)
+    expected_q = net.apply(params, obs, None).q_values
+    np.testing.assert_array_equal(q, expected_q)  # the key goes to epsilon-greedy untouched
+    np.testing.assert_array_equal(actions, epsilon_greedy(key, expected_q, 0.3))
+
+
+def test_a_noisy_policy_draws_noise_per_env_and_evaluation_plays_the_mean():
+    from purejaxdqn.components.exploration import make_policy
+    from purejaxdqn.components.networks import Network, NetworkOutput
+
+    def apply(params, obs, key):  # Q = (noise, 0): the first action where the noise is > 0
+        noise = jnp.zeros(len(obs)) if key is None else jax.random.normal(key, (len(obs),))
+        return NetworkOutput(jnp.stack([noise, jnp.zeros(len(obs))], -1))
+
+    net = Network(lambda key, obs: {}, apply, stochastic=True)
+    obs = jnp.zeros((256, 1))
+    actions, q = make_policy(net)({}, obs, jax.random.PRNGKey(0), 0.0)
+    assert len(np.unique(np.asarray(q[:, 0]))) == 256  # each env its own draw
+    np.testing.assert_array_equal(actions, np.where(q[:, 0] > 0, 0, 1))  # greedy on it
+    _, q_eval = make_policy(net, noise=False)({}, obs, jax.random.PRNGKey(0), 0.0)
+    assert not np.asarray(q_eval).any()  # key None: the mean weights

@@ -2,9 +2,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from purejaxdqn.components.objectives import td_errors
 from purejaxdqn.components.targets import q_learning_target
 from purejaxdqn.config import CARTPOLE, NATURE
-from purejaxdqn.learner import Transitions, init_train_state, td_errors
+from purejaxdqn.learner import Transitions, init_train_state
 from purejaxdqn.parts import build_network, build_optimizer, build_update
 
 
@@ -76,8 +77,8 @@ def test_td_error_matches_hand_computation():
     state = init_train_state(jax.random.PRNGKey(0), net, opt, batch.obs[:1])
     target = jax.tree_util.tree_map(lambda x: x * 0.5, state.params)
     delta, _ = td_errors(state.params, target, batch, net.apply, q_learning_target)
-    q = np.asarray(net.apply(state.params, batch.obs))
-    q_next = np.asarray(net.apply(target, batch.next_obs))
+    q = np.asarray(net.apply(state.params, batch.obs, None).q_values)
+    q_next = np.asarray(net.apply(target, batch.next_obs, None).q_values)
     a = np.asarray(batch.action)
     y = np.asarray(batch.reward) + np.asarray(batch.discount) * q_next.max(1)
     np.testing.assert_allclose(delta, y - q[np.arange(8), a], rtol=1e-5, atol=1e-6)

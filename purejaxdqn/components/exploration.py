@@ -1,4 +1,5 @@
-"""epsilon schedules (in agent steps or finished episodes) and vectorized epsilon-greedy.
+"""epsilon schedules (in agent steps or finished episodes), vectorized epsilon-greedy, and
+the acting policy built on them (`make_policy`).
 
 Step schedules ("linear", "exponential") follow the agent-step counter, with
 uniform-random warm-up. Episode schedules ("episode_linear",
@@ -18,6 +19,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from purejaxdqn.components.networks import Network
 from purejaxdqn.registry import Registry
 from purejaxdqn.settings import (ConfigError, Settings, decay_factor, non_negative, positive,
                                  probability, setting)
@@ -170,6 +172,32 @@ class EpisodeExponential(StartEnd):
     def build(self, warmup_steps: int) -> Callable:
         return by_episode(lambda n: episode_exponential_epsilon(
             n, self.epsilon_start, self.epsilon_end, self.epsilon_episode_decay))
+
+
+def make_policy(network: Network, select: Callable = epsilon_greedy,
+                noise: bool = True) -> Callable:
+    """The one acting policy (training, both evaluations, watch):
+    `policy(params, obs, key, epsilon) -> (actions [N], q_values [N, |A|])`, `select`
+    (epsilon-greedy) over the network's Q-values for N envs' observations.
+
+    A stochastic network (NoisyNet) acts on Q-values under fresh noise, its own draw for
+    each env (the envs explore independently), unless `noise` is False: then its mean
+    weights (key None), which is what evaluation uses, as Dopamine's NoisyNetwork does in
+    eval_mode ("Turn off noise during evaluation": google/dopamine
+    dopamine/jax/networks.py at 5873f54). A deterministic network's key goes to `select`
+    untouched.
+    """
+
+    def policy(params, obs, key, epsilon):
+        if network.stochastic and noise:
+            key, noise_key = jax.random.split(key)
+            one_env = lambda o, k: network.apply(params, o[None], k).q_values[0]  # noqa: E731
+            q = jax.vmap(one_env)(obs, jax.random.split(noise_key, obs.shape[0]))
+        else:
+            q = network.apply(params, obs, None).q_values
+        return select(key, q, epsilon), q
+
+    return policy
 
 
 def make_exploration(epsilon: Callable[..., jax.Array]) -> Exploration:

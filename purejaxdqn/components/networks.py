@@ -1,10 +1,15 @@
-"""Q-networks: a torso (Nature CNN or MLP) and a head (plain or dueling).
+"""Q-networks: a torso (Nature CNN or MLP) and a head, plain or dueling.
 
-A network is a `Network(init, apply)` pair of pure functions:
-`params = init(key, example_obs)`, `q = apply(params, obs)` with q of shape (B, |A|).
+A network is a `Network(init, apply)` pair of pure functions: `params = init(key,
+example_obs)`, `out = apply(params, obs, key)`, where `out` is a NamedTuple that always
+carries `q_values` (B, |A|), what acting and Q-learning read; a head may add more fields
+(a distribution's logits, atoms, quantiles) for the objective that needs them (dqn_zoo's
+network outputs). `key` feeds the network's own randomness (NoisyNet's noise) and is None
+for a deterministic network, which ignores it (`Network.stochastic` says which).
 `TORSOS` maps a name (Config.torso) to the torso's settings, whose
-`build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name ("dueling" when
-Config.dueling, else "plain") to the head's settings, whose `build(num_actions)` does.
+`build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name (Config.head) to
+the head's settings, whose `build(num_actions)` does. Dueling streams are a setting every
+head shares (`HeadSettings.dueling`), not a head of their own, so any head can be dueling.
 """
 
 from __future__ import annotations
@@ -15,17 +20,42 @@ from typing import Any, Callable, NamedTuple, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from purejaxdqn.registry import Registry
-from purejaxdqn.settings import Settings, all_positive, one_of, positive, setting
+from purejaxdqn.settings import (Check, ConfigError, Settings, all_positive, one_of, positive,
+                                 setting)
 
 TORSOS: Registry = Registry("torso")
 HEADS: Registry = Registry("head")
 
 
+class NetworkOutput(NamedTuple):
+    """What every network returns: Q(s, .) of shape (B, |A|)."""
+
+    q_values: jax.Array
+
+
+class CategoricalOutput(NamedTuple):
+    """A C51 head's: the return distribution of each action on fixed atoms."""
+
+    q_values: jax.Array  # (B, |A|): sum_j z_j p_j, what acting reads
+    logits: jax.Array  # (B, |A|, N)
+    probabilities: jax.Array  # (B, |A|, N): softmax of the logits over the atoms
+    atoms: jax.Array  # (N,): z_1..z_N, evenly spaced on [v_min, v_max]
+
+
+class QuantileOutput(NamedTuple):
+    """A QR-DQN head's: N quantiles of each action's return distribution."""
+
+    q_values: jax.Array  # (B, |A|): the mean of the quantiles, what acting reads
+    quantiles: jax.Array  # (B, |A|, N), at the fractions (2i - 1) / 2N
+
+
 class Network(NamedTuple):
-    init: Callable[[jax.Array, jax.Array], Any]
-    apply: Callable[[Any, jax.Array], jax.Array]
+    init: Callable[[jax.Array, jax.Array], Any]  # (key, example obs) -> params
+    apply: Callable[[Any, jax.Array, jax.Array | None], Any]  # (params, obs, key) -> output
+    stochastic: bool = False  # apply draws from its key; else the key is unused (pass None)
 
 
 def conv(features: int, kernel: int, stride: int, im2col: bool, index: int) -> nn.Module:
@@ -131,43 +161,127 @@ class MLPTorso(nn.Module):
         return x
 
 
-class QHead(nn.Module):
-    """Plain head: Dense(hidden) -> ReLU -> Dense(|A|)."""
+class Head(nn.Module):
+    """What every head shares: |A| outputs of `width` numbers each from the torso's
+    features, through a hidden layer, either as one stream or as dueling value and
+    advantage streams (Wang et al. 2016) aggregated per number. A head subclass turns
+    them into its output (plain: the Q-values themselves, width None)."""
 
     num_actions: int
     hidden: int
+    dueling: bool = False
+    noisy: bool = False  # NoisyNet layers (NoisyDense) instead of Dense
+    sigma0: float = 0.5  # NoisyDense's initial noise scale
+
+    def dense(self, features: int) -> nn.Module:
+        return NoisyDense(features, self.sigma0) if self.noisy else nn.Dense(features)
+
+    def action_values(self, features: jax.Array, width: int | None = None) -> jax.Array:
+        """(B, |A|) for width None, else (B, |A|, width)."""
+        shape = (self.num_actions,) if width is None else (self.num_actions, width)
+
+        def stream(*out_shape: int) -> jax.Array:
+            # The output layer is made before the hidden one, so flax names it Dense_0
+            # (and the hidden Dense_1): the names, hence the parameters and checkpoints,
+            # of the heads as first written.
+            out = self.dense(int(np.prod(out_shape)))(nn.relu(self.dense(self.hidden)(features)))
+            return out.reshape((-1,) + out_shape)
+
+        if not self.dueling:
+            return stream(*shape)
+        value = stream(1, *shape[1:])
+        return dueling_aggregate(value, stream(*shape))
+
+
+class NoisyDense(nn.Module):
+    """Fortunato et al. (2018), "Noisy Networks for Exploration": a dense layer with
+    factorised Gaussian noise (Sec. 3(b)), y = (mu_w + sigma_w * f(e_in) f(e_out)^T) x +
+    mu_b + sigma_b * f(e_out), f(e) = sgn(e) sqrt|e|, e ~ N(0, 1): p + q draws per call.
+    Init (Sec. 3.2): mu ~ U[-1/sqrt(p), 1/sqrt(p)], sigma = sigma0 / sqrt(p), p the input
+    size. Without a "noise" RNG (init; evaluation, see exploration.make_policy) it is
+    the mean layer, mu only."""
+
+    features: int
+    sigma0: float = 0.5
 
     @nn.compact
-    def __call__(self, features: jax.Array) -> jax.Array:
-        return nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
+    def __call__(self, x: jax.Array) -> jax.Array:
+        fan_in = x.shape[-1]
+        bound = 1.0 / np.sqrt(fan_in)
+
+        def mu_init(key, shape):
+            return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
+
+        def sigma_init(key, shape):
+            return jnp.full(shape, self.sigma0 * bound, jnp.float32)
+
+        kernel_mu = self.param("kernel_mu", mu_init, (fan_in, self.features))
+        kernel_sigma = self.param("kernel_sigma", sigma_init, (fan_in, self.features))
+        bias_mu = self.param("bias_mu", mu_init, (self.features,))
+        bias_sigma = self.param("bias_sigma", sigma_init, (self.features,))
+        if not self.has_rng("noise"):
+            return x @ kernel_mu + bias_mu
+        in_key, out_key = jax.random.split(self.make_rng("noise"))
+        f_in, f_out = factorised_noise(in_key, fan_in), factorised_noise(out_key, self.features)
+        kernel = kernel_mu + kernel_sigma * jnp.outer(f_in, f_out)
+        return x @ kernel + bias_mu + bias_sigma * f_out
 
 
-class DuelingHead(nn.Module):
-    """Wang et al. (2016): Q(s,a) = V(s) + A(s,a) - mean_a' A(s,a').
+def factorised_noise(key: jax.Array, size: int) -> jax.Array:
+    """f(e) = sgn(e) sqrt|e|, e ~ N(0, 1) (Fortunato et al. 2018, eqs. 10-11)."""
+    noise = jax.random.normal(key, (size,))
+    return jnp.sign(noise) * jnp.sqrt(jnp.abs(noise))
 
-    Value and advantage streams each get their own hidden layer.
-    """
 
-    num_actions: int
-    hidden: int
+class QHead(Head):
+    """Q(s, .) directly: Dense(hidden) -> ReLU -> Dense(|A|), or the dueling streams."""
 
     @nn.compact
-    def __call__(self, features: jax.Array) -> jax.Array:
-        value = nn.Dense(1)(nn.relu(nn.Dense(self.hidden)(features)))
-        advantage = nn.Dense(self.num_actions)(nn.relu(nn.Dense(self.hidden)(features)))
-        return dueling_aggregate(value, advantage)
+    def __call__(self, features: jax.Array) -> NetworkOutput:
+        return NetworkOutput(q_values=self.action_values(features))
+
+
+class CategoricalHead(Head):
+    """C51 (Bellemare et al. 2017): per action, logits over `num_atoms` atoms evenly spaced
+    on [v_min, v_max]; Q = sum_j z_j p_j. Dueling aggregates the logits per atom before the
+    softmax, as Rainbow's dueling distributional head (Hessel et al. 2018, Sec. 3)."""
+
+    num_atoms: int = 51
+    v_min: float = -10.0
+    v_max: float = 10.0
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> CategoricalOutput:
+        logits = self.action_values(features, self.num_atoms)
+        probabilities = jax.nn.softmax(logits)
+        atoms = jnp.linspace(self.v_min, self.v_max, self.num_atoms)
+        return CategoricalOutput(jnp.sum(probabilities * atoms, axis=-1), logits, probabilities,
+                                 atoms)
+
+
+class QuantileHead(Head):
+    """QR-DQN (Dabney et al. 2018): per action, `num_quantiles` quantiles of the return at
+    the midpoint fractions; Q = their mean. Dueling aggregates per quantile."""
+
+    num_quantiles: int = 200
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> QuantileOutput:
+        quantiles = self.action_values(features, self.num_quantiles)
+        return QuantileOutput(quantiles.mean(axis=-1), quantiles)
 
 
 def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
-    """Q = V + (A - mean_a A); value (B, 1), advantage (B, |A|)."""
-    return value + advantage - advantage.mean(axis=-1, keepdims=True)
+    """Q = V + (A - mean_a A); value (B, 1, ...), advantage (B, |A|, ...): the mean is over
+    the action axis, for each of a distributional head's numbers alike."""
+    return value + advantage - advantage.mean(axis=1, keepdims=True)
 
 
 class QNetwork(nn.Module):
     torso: nn.Module
     head: nn.Module
 
-    def __call__(self, obs: jax.Array) -> jax.Array:
+    def __call__(self, obs: jax.Array) -> Any:
         return self.head(self.torso(obs))
 
 
@@ -241,26 +355,78 @@ class MinAtarCNN(ConvSettings):
 
 @dataclasses.dataclass(frozen=True)
 class HeadSettings(Settings):
+    # What the head's output carries beyond q_values, for the objective that learns it
+    # (objectives check it against their own `learns`).
+    output = "q_values"
+
     head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
+    dueling: bool = setting(False, "dueling value/advantage streams (Wang et al. 2016), in "
+                                   "any head")
+    noisy: bool = setting(False, "NoisyNet: the head's layers with factorised Gaussian noise "
+                                 "(Fortunato et al. 2018), fresh per forward pass and env; "
+                                 "evaluation plays the mean weights")
+    noisy_sigma0: float = setting(0.5, "NoisyNet's initial noise scale sigma0 (the paper's 0.5; "
+                                       "Dopamine and dqn_zoo use 0.1)", positive)
+
+    def layers(self) -> dict:
+        """The Head fields these settings give every head."""
+        return dict(hidden=self.head_hidden, dueling=self.dueling, noisy=self.noisy,
+                    sigma0=self.noisy_sigma0)
 
 
 @HEADS.register("plain")
 @dataclasses.dataclass(frozen=True)
 class Plain(HeadSettings):
     def build(self, num_actions: int) -> nn.Module:
-        return QHead(num_actions, self.head_hidden)
+        return QHead(num_actions, **self.layers())
 
 
-@HEADS.register("dueling")
+at_least_two = Check(lambda v: v >= 2, "must be at least 2")
+
+
+@HEADS.register("categorical")
 @dataclasses.dataclass(frozen=True)
-class Dueling(HeadSettings):
+class Categorical(HeadSettings):
+    """C51's head; the defaults are Bellemare et al. (2017)'s Atari agent's (51 atoms on
+    [-10, 10]), as dqn_zoo's c51 and Dopamine's c51.gin."""
+
+    output = "categorical"
+    num_atoms: int = setting(51, "C51: atoms of the return distribution", at_least_two)
+    v_min: float = setting(-10.0, "C51: the lowest atom (return value)")
+    v_max: float = setting(10.0, "C51: the highest atom (return value)")
+
+    def check_against(self, run) -> None:
+        if not self.v_min < self.v_max:
+            raise ConfigError(f"v_min ({self.v_min}) must be below v_max ({self.v_max})")
+
     def build(self, num_actions: int) -> nn.Module:
-        return DuelingHead(num_actions, self.head_hidden)
+        return CategoricalHead(num_actions, **self.layers(), num_atoms=self.num_atoms,
+                               v_min=self.v_min, v_max=self.v_max)
 
 
-def make_network(torso: nn.Module, head: nn.Module) -> Network:
+@HEADS.register("quantile")
+@dataclasses.dataclass(frozen=True)
+class Quantile(HeadSettings):
+    """QR-DQN's head; 200 quantiles as Dabney et al. (2018)'s Atari agent (and Dopamine's
+    quantile.gin)."""
+
+    output = "quantiles"
+    num_quantiles: int = setting(200, "QR-DQN: quantiles of the return distribution",
+                                 positive)
+
+    def build(self, num_actions: int) -> nn.Module:
+        return QuantileHead(num_actions, **self.layers(), num_quantiles=self.num_quantiles)
+
+
+def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:
+    """`Network` of `torso` then `head`. A stochastic network's modules draw from the
+    "noise" RNG stream, which `apply` feeds from its key; init needs no noise."""
     module = QNetwork(torso=torso, head=head)
-    return Network(init=module.init, apply=module.apply)
+
+    def apply(params: Any, obs: jax.Array, key: jax.Array | None) -> Any:
+        return module.apply(params, obs, rngs=None if key is None else {"noise": key})
+
+    return Network(init=module.init, apply=apply, stochastic=stochastic)
 
 
 def param_count(params: Any) -> int:

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.components.exploration import epsilon_greedy
+from purejaxdqn.components.exploration import make_policy
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.players import PLAYERS, Player, area_resize, make_player
@@ -63,11 +63,12 @@ def _network_and_spec(config: Config):
 def make_watch_policy(config: Config) -> Policy:
     """The run's network (from its config and env spec), applied to one observation."""
     network, spec = _network_and_spec(config)
+    policy = make_policy(network, noise=False)  # as the evaluation plays
 
     @jax.jit
     def act(params, obs, key, epsilon):
-        q = network.apply(params, obs[None])
-        return q[0], epsilon_greedy(key, q, epsilon)[0]
+        actions, q = policy(params, obs[None], key, epsilon)
+        return q[0], actions[0]
 
     return Policy(act, spec.num_actions, spec.obs_shape)
 

@@ -671,3 +671,11 @@ def apply_variant(base: Config, name: str) -> Config:
     if name not in VARIANTS:
         raise ConfigError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
     return base.replace(**VARIANTS[name])
+
+
+# The preset whose protocol (network size, time limits, replay, schedules) each env kind
+# (envs/kinds.py) starts from: an agent preset named on another kind of env, and an
+# ablation variant, put their components on this base (run/preflight.preset_for_env,
+# experiments.ablate).
+BASE_PRESETS = {"atari": "nature", "atari_ram": "nature", "vector": "cartpole",
+                "minatar": "minatar"}

@@ -238,8 +238,8 @@ NO_SILENT_CHANGE = [
     (["--preset", "cartpole", "--game", "Breakout"],
      "--preset cartpole is made for vector envs (CartPole-v1), not for Breakout (atari)"),
     (["--preset", "minatar", "--game", "Breakout"], "presets for atari envs: nature,"),
-    (["--game", "CartPole-v1"], "--preset nature is made for atari envs"),
-    (["--game", "Asterix-MinAtar"], "presets for minatar envs: minatar"),
+    (["--preset", "lunarlander", "--game", "Asterix-MinAtar"],
+     "presets for minatar envs: minatar; or an agent preset (nature, double,"),
     (["--preset", "cartpole", "--epsilon-start", "0.1", "--epsilon-end", "0.5"],
      "epsilon_end (0.5) is above epsilon_start (0.1): exploration would rise"),
     (["--preset", "cartpole", "--learning-rate", "inf"], "learning_rate must be a finite number"),
@@ -261,14 +261,23 @@ def test_no_silent_change_is_refused_in_one_line(tmp_path, monkeypatch, capsys, 
     assert os.listdir(tmp_path) == []
 
 
-def test_rising_epsilon_when_asked_and_atari_ram_with_the_nature_preset_are_accepted():
-    from purejaxdqn.config import get_preset
-    from purejaxdqn.run.preflight import check_preset_fits
+def test_rising_epsilon_when_asked_and_presets_on_other_env_kinds_are_accepted():
+    from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, get_preset
+    from purejaxdqn.run.preflight import preset_for_env
 
     get_preset("cartpole").replace(epsilon_start=0.1, epsilon_end=0.5,
                                    epsilon_may_rise=True).validate()
-    check_preset_fits("nature", get_preset("nature").replace(env_id="Breakout-ram"))
-    check_preset_fits("minatar", get_preset("minatar").replace(env_id="Asterix-MinAtar"))
+    # made for the kind: as it is (Atari RAM takes the Nature preset: its torso is auto)
+    assert preset_for_env("nature", "Breakout-ram") == (NATURE.replace(env_id="Breakout-ram"),
+                                                        None)
+    assert preset_for_env("minatar", "Asterix-MinAtar")[0] == MINATAR.replace(
+        env_id="Asterix-MinAtar")
+    # an agent preset on another kind: its components on that kind's base preset
+    config, line = preset_for_env("double", "CartPole-v1")
+    assert config == CARTPOLE.replace(target="double")
+    assert line == ("--preset double on a vector env: the cartpole preset's protocol with "
+                    "double's components")
+    assert preset_for_env("nature", "Breakout-MinAtar")[0] == MINATAR
 
 
 def test_resume_refuses_a_config_json_edited_after_its_checkpoint(tmp_path):

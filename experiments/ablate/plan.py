@@ -14,8 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from experiments.ablate.statistics import load_rliable
 from experiments.common import AblationError, split_list
 from experiments.runner import decide
-from purejaxdqn.config import (CARTPOLE, MINATAR, NATURE, VARIANTS, Config, ConfigError,
-                               apply_variant)
+from purejaxdqn.config import (BASE_PRESETS, VARIANTS, Config, ConfigError, apply_variant,
+                               get_preset)
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 DEFAULT_ENVS = ("CartPole-v1",)
@@ -111,8 +111,7 @@ def variant_config(env: str, kind: str, variant: str, seeds: Sequence[int], budg
                    eval_episodes: int | None = None) -> Config:
     """The config one ablation run trains (not validated)."""
     # the base preset of the env's kind; the variants change components only
-    base = {"vector": CARTPOLE, "minatar": MINATAR}.get(kind, NATURE).replace(
-        **(overrides or {}))
+    base = get_preset(BASE_PRESETS[kind]).replace(**(overrides or {}))
     config = apply_variant(base, variant).replace(
         env_id=env, total_steps=base.total_steps if budget is None else budget,
         seeds=tuple(seeds), seed=seeds[0])

@@ -46,28 +46,39 @@ def check_resume_flags(saved: Config, overrides: dict[str, Any]) -> dict[str, An
     return {k: v for k, v in overrides.items() if k in RESUME_MAY_CHANGE}
 
 
-def check_preset_fits(preset: str, config: Config) -> None:
-    """A preset's network and protocol are made for its own env's kind (the CartPole MLP
-    and its 500-step limit, the MinAtar CNN, Nature's Atari protocol): another kind of
-    env is refused, naming the presets made for it. Atari pixels and RAM share one
-    protocol, so a preset whose torso is `auto` (it picks the network from the
-    observations) takes either."""
-    from purejaxdqn.config import PRESETS
+def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
+    """The config `--preset PRESET --game ENV_ID` means, and a line saying what was
+    combined (None when the preset is used as it is).
+
+    A preset made for ENV_ID's kind of env is used as it is (Atari pixels and RAM share
+    one protocol, so a preset whose torso is `auto` takes either). An agent preset (a
+    VARIANTS entry: components only, such as double or rainbow) named on another kind
+    puts its components on that kind's base preset (BASE_PRESETS): `--preset double
+    --game CartPole-v1` is CartPole's protocol with Double DQN. Any other preset (its
+    network and protocol made for one env: cartpole, minatar, the users' notes) on
+    another kind is refused, naming the presets made for that kind."""
+    from purejaxdqn.config import BASE_PRESETS, PRESETS, VARIANTS, get_preset
     from purejaxdqn.envs.envpool import resolve_env_id
     from purejaxdqn.envs.kinds import KINDS
 
-    def kind_of(env_id: str) -> str:
-        return resolve_env_id(env_id)[0]
+    def kind_of(name: str) -> str:
+        return resolve_env_id(name)[0]
 
-    made_for, given = kind_of(PRESETS[preset].env_id), kind_of(config.env_id)
-    if made_for == given or (PRESETS[preset].torso == "auto" and KINDS[made_for].atari
+    chosen = get_preset(preset)
+    made_for, given = kind_of(chosen.env_id), kind_of(env_id)
+    if made_for == given or (chosen.torso == "auto" and KINDS[made_for].atari
                              and KINDS[given].atari):
-        return
+        return chosen.replace(env_id=env_id), None
+    if preset in VARIANTS:
+        base = BASE_PRESETS[given]
+        return (get_preset(base).replace(**VARIANTS[preset], env_id=env_id),
+                f"--preset {preset} on a {given} env: the {base} preset's protocol with "
+                f"{preset}'s components")
     fitting = [name for name, p in PRESETS.items() if kind_of(p.env_id) == given]
     raise ConfigError(
-        f"--preset {preset} is made for {made_for} envs ({PRESETS[preset].env_id}), not for "
-        f"{config.env_id} ({given}): its network and protocol do not fit; presets for "
-        f"{given} envs: {', '.join(fitting) or 'none yet (set the fields by flags)'}")
+        f"--preset {preset} is made for {made_for} envs ({chosen.env_id}), not for "
+        f"{env_id} ({given}): its network and protocol do not fit; presets for {given} "
+        f"envs: {', '.join(fitting)}; or an agent preset ({', '.join(VARIANTS)})")
 
 
 def check_unedited(run_dir: str, config: Config) -> None:

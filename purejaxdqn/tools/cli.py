@@ -25,9 +25,8 @@ from purejaxdqn import __version__
 from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
                                get_preset)
 from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
-                                      check_preset_fits, check_resume_flags, check_unedited,
-                                      check_writable, clear_run_dir, flag,
-                                      run_dir_problem)
+                                      check_resume_flags, check_unedited, check_writable,
+                                      clear_run_dir, flag, preset_for_env, run_dir_problem)
 from purejaxdqn.settings import help_of
 from purejaxdqn.tools.fieldparse import field_kind, parse_field
 
@@ -196,9 +195,11 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         if args.run_dir is not None and not args.run_dir.strip():
             raise ConfigError("--run-dir is empty: name a folder, or leave the flag out for "
                               "runs/<env>-<seeds>-<time>")
-        config = get_preset(args.preset or "nature").replace(**_overrides(args))
-        if args.env_id:
-            config = config.replace(env_id=args.env_id)
+        preset = args.preset or "nature"
+        config, combined = preset_for_env(preset, args.env_id or get_preset(preset).env_id)
+        if combined:
+            print(f"purejaxdqn: {combined}")
+        config = config.replace(**_overrides(args))
         run_dir = args.run_dir or os.path.join(
             "runs", f"{config.env_id}-{_seeds_name(config)}-{time.strftime('%Y%m%d-%H%M%S')}")
         check_new_run_dir(run_dir, args.overwrite)
@@ -216,8 +217,6 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
     warning = slower_engine_warning(config)
     if warning:
         print(f"purejaxdqn: warning: {warning}", file=sys.stderr)
-    if not resume:
-        check_preset_fits(args.preset or "nature", config)
     if config.record_video_every and kind not in PLAYERS:
         raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
                           f"(players: {', '.join(PLAYERS)})")

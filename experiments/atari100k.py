@@ -47,7 +47,7 @@ PRESET = "data-efficient"
 # Games where the published agents learn at 100k steps (far above random for DER); on
 # Pong, Breakout and Boxing DER is close to random, no test of learning.
 DEFAULT_GAMES = ("RoadRunner", "Freeway", "Kangaroo", "Krull")
-DEFAULT_OUT = os.path.join("experiments", "results", "atari100k")
+DEFAULT_OUT = os.path.join("runs", "atari100k")  # the committed study: --out experiments/results/atari100k
 PUBLISHED = os.path.join(os.path.dirname(__file__), "atari100k_published.csv")
 
 

@@ -43,7 +43,7 @@ from purejaxdqn.tools.stats import bootstrap_ci
 
 GAMES = tuple(name[: -len("-MinAtar")] for name, (_, kind) in GYMNAX_ENVS.items()
               if kind == "minatar")
-DEFAULT_OUT = os.path.join("experiments", "results", "minatar")
+DEFAULT_OUT = os.path.join("runs", "minatar")  # the committed study: --out experiments/results/minatar
 LAST_GAMES = 100
 
 

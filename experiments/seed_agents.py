@@ -310,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--total-steps", default=None, metavar="STEPS",
                         help="agent steps per seed (default: the preset's)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output dir (default: experiments/results/<agent>)")
+                        help="output dir (default: runs/<agent>; the committed results: "
+                             "experiments/results/<agent>)")
     parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[],
                         metavar="FIELD=VALUE",
                         help="config overrides on the preset (default: none)")
@@ -324,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out_dir = args.out or os.path.join("experiments", "results", args.agent)
+    out_dir = args.out or os.path.join("runs", args.agent)
     try:
         if args.agent not in AGENTS:
             raise AblationError(f"unknown agent {args.agent!r}; choose from {', '.join(AGENTS)}")

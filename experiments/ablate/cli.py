@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"agent steps per seed (default: the base preset's, "
                              f"{CARTPOLE.total_steps:,} for CartPole)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output dir (default: experiments/results/<env>)")
+                        help="output dir (default: runs/ablate/<env>; the committed "
+                             "studies: --out experiments/results/<study>)")
     parser.add_argument("--eval-every", default=None, metavar="STEPS",
                         help="agent steps between evaluations (default: the base preset's)")
     parser.add_argument("--eval-episodes", default=None, metavar="N",

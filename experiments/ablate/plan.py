@@ -74,9 +74,10 @@ def has_human_score(game: str | None) -> bool:
 
 
 def default_out_dir(envs: Sequence[str]) -> str:
-    """experiments/results/<envs, lower case, version suffix dropped, joined by '+'>."""
+    """runs/ablate/<envs, lower case, version suffix dropped, joined by '+'>: a new run's
+    place (the committed studies under experiments/results/ are rebuilt with --out)."""
     slugs = [re.sub(r"-v\d+$", "", str(e).strip().lower()) for e in envs] or ["cartpole"]
-    return os.path.join("experiments", "results", "+".join(slugs))
+    return os.path.join("runs", "ablate", "+".join(slugs))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -67,7 +67,9 @@ def test_terminal_line_is_rewritten_in_place():
         bar.update(bar.steps + 10)
     bar.close()
     text = out.getvalue()
-    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
+    start, rest = text.split("\n", 1)  # the start line stands on its own line
+    assert start.startswith("learning 0/1,000 steps | starting")
+    assert rest.count("\r") == 5 and rest.endswith("\n") and rest.count("\n") == 1
 
 
 def test_no_eta_until_the_phase_has_a_measured_rate_and_the_compile_step_is_left_out():
@@ -88,3 +90,20 @@ def test_no_eta_until_the_phase_has_a_measured_rate_and_the_compile_step_is_left
         bar.update(bar.steps + 8)
     assert bar.steps_per_s() == pytest.approx(80)  # 6 s: measured, compile excluded
     assert "warm-up ends in 0:06" in bar.line()  # (1,000 - 488) / 80 = 6.4 s
+
+
+def test_a_pipe_sees_a_line_at_once_and_the_first_rate_within_ten_seconds():
+    clock, out = Clock(), io.StringIO()
+    bar = Progress(total=12_500_000, steps=0, learning_starts=50_000, stream=out, tty=False,
+                   plain_every_s=60, clock=clock)
+    assert out.getvalue() == ("warm-up 0/12,500,000 steps | starting: the first steps compile "
+                              "the agent's programs (seconds to a minute)\n")
+    for _ in range(20):  # 10 s
+        clock.t += 0.5
+        bar.update(bar.steps + 500)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("warm-up 10,000/12,500,000 steps")
+    for _ in range(100):  # the next 50 s: no line until 60 s after the first
+        clock.t += 0.5
+        bar.update(bar.steps + 500)
+    assert len(out.getvalue().splitlines()) == 2

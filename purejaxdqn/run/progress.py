@@ -45,11 +45,15 @@ class Progress:
     def __init__(self, total: int, steps: int, learning_starts: int,
                  stream: TextIO | None = None, tty: bool | None = None,
                  refresh_s: float = 0.5, plain_every_s: float = 60.0, window_s: float = 20.0,
-                 min_span_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+                 min_span_s: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 first_plain_s: float = 10.0):
         self.total, self.learning_starts = total, learning_starts
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
-        self.every = refresh_s if self.tty else plain_every_s
+        # plain output: a first line after `first_plain_s` (a pipe or a log file sees the
+        # run move within seconds), then one every `plain_every_s`
+        self.every = refresh_s if self.tty else min(first_plain_s, plain_every_s)
+        self._plain_every = plain_every_s
         self.window_s, self.min_span_s, self.clock = window_s, min_span_s, clock
         self.postfix = ""
         self.steps = steps
@@ -58,6 +62,9 @@ class Progress:
         self._settled = False  # False until the phase's first (compiling) step is past
         self._shown_at = clock()
         self._width = 0
+        # at once, on any output: the first env steps compile the agent's programs
+        self.write(f"{self._phase} {steps:,}/{total:,} steps | starting: the first steps "
+                   f"compile the agent's programs (seconds to a minute)")
 
     def _phase_of(self, steps: int) -> str:
         return "warm-up" if steps < self.learning_starts else "learning"
@@ -103,6 +110,7 @@ class Progress:
             self._width = len(text)
         else:
             self.stream.write(text + "\n")
+            self.every = self._plain_every
         self.stream.flush()
 
     def set_postfix(self, **fields: str) -> None:

@@ -73,6 +73,17 @@ def test_labels_name_the_differing_fields(tmp_path):
     assert labels(runs) == ["n_step=1, target=q_learning", "n_step=3, target=double",
                             "n_step=1, target=double"]
     assert labels(runs[:1]) == ["CartPole-v1 (a)"]
+    # a run of the one `seed` (seeds empty) is named by that seed, not "seeds="
+    d = make_run(tmp_path / "d", {"env_id": "CartPole-v1", "seed": 3, "seeds": []})
+    e = make_run(tmp_path / "e", {"env_id": "CartPole-v1", "seed": 0, "seeds": [0, 1]})
+    assert labels([load_run(d), load_run(e)]) == ["seed=3, seeds=3", "seed=0, seeds=0,1"]
+
+
+def test_a_panel_of_one_point_shows_it(tmp_path):
+    run = load_run(make_run(tmp_path / "a", {"env_id": "CartPole-v1"}, steps=(100,)))
+    figure = plot_runs([run])
+    evaluation = figure.axes[1].get_lines()[0]
+    assert len(evaluation.get_xdata()) == 1 and evaluation.get_marker() == "o"
 
 
 def test_running_mean_matches_a_naive_loop():
@@ -96,6 +107,8 @@ def test_seed_matrix_keeps_common_steps_and_newest_rows():
     ("file", "is a file, not a run directory"),
     ("empty", "has no logged games, metrics or evaluations yet"),
     ("out", "--out must name a .png, .svg, .pdf file"),
+    ("bad-jsonl", "metrics.jsonl is unreadable (JSONDecodeError)"),
+    ("bad-csv", "episodes.csv is unreadable (ValueError: a row without a seed, step or score)"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
     run = tmp_path / "run"
@@ -108,6 +121,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, fragment):
         args = [make_run(run, {"env_id": "CartPole-v1"}), "--out", str(tmp_path / "x.jpg")]
     if setup == "file":
         run.write_text("{}")
+    if setup in ("bad-jsonl", "bad-csv"):
+        make_run(run, {"env_id": "CartPole-v1"})
+        name, text = (("metrics.jsonl", '{"seed": 0, "st') if setup == "bad-jsonl" else
+                      ("episodes.csv", "seed,step,score,length\n0,x,1,1\n"))
+        (run / name).write_text(text + "\n" + '{"seed": 0, "step": 5}\n' * (setup == "bad-jsonl"))
     code, out, err = plot(capsys, *args)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()

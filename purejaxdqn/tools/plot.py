@@ -52,26 +52,36 @@ def load_run(run_dir: str) -> RunData:
     config_path = os.path.join(run_dir, "config.json")
     if not os.path.exists(config_path):
         raise PlotError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
-    try:
-        with open(config_path) as f:
-            config = json.load(f)
-        episodes: dict[int, list] = {}
-        path = os.path.join(run_dir, "episodes.csv")
-        if os.path.exists(path):
-            with open(path, newline="") as f:
-                for row in csv.DictReader(f):
-                    episodes.setdefault(int(row["seed"]), []).append(
-                        (float(row["step"]), float(row["score"])))
-        metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
-        evals = read_jsonl(os.path.join(run_dir, "eval.jsonl"))
-    except (ValueError, KeyError, TypeError) as error:
-        raise PlotError(f"logs in {run_dir} are unreadable ({type(error).__name__})") from None
+    config = _read(config_path, json.load)
+    episodes: dict[int, list] = {}
+    path = os.path.join(run_dir, "episodes.csv")
+    if os.path.exists(path):
+        for row in _read(path, lambda f: list(csv.DictReader(f))):
+            try:
+                episodes.setdefault(int(row["seed"]), []).append(
+                    (float(row["step"]), float(row["score"])))
+            except (ValueError, KeyError, TypeError) as error:
+                raise PlotError(f"{path} is unreadable ({type(error).__name__}: a row "
+                                f"without a seed, step or score)") from None
+    metrics = _read(os.path.join(run_dir, "metrics.jsonl"), read_jsonl, by_path=True)
+    evals = _read(os.path.join(run_dir, "eval.jsonl"), read_jsonl, by_path=True)
     if not isinstance(config, dict):
         raise PlotError(f"{config_path} does not hold a config")
     if not (episodes or metrics or evals):
         raise PlotError(f"{run_dir} has no logged games, metrics or evaluations yet")
     return RunData(run_dir, config, {s: np.array(v) for s, v in sorted(episodes.items())},
                    metrics, evals)
+
+
+def _read(path: str, reader, by_path: bool = False):
+    """`reader(open file)` (or `reader(path)`), a PlotError naming the file if it fails."""
+    try:
+        if by_path:
+            return reader(path)
+        with open(path, newline="") as f:
+            return reader(f)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise PlotError(f"{path} is unreadable ({type(error).__name__})") from None
 
 
 def check_runs(run_dirs: list[str]) -> list[RunData]:
@@ -87,9 +97,16 @@ def labels(runs: list[RunData]) -> list[str]:
     differing = [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
     names = []
     for r in runs:
-        text = ", ".join(f"{k}={_show(r.config.get(k))}" for k in differing)
+        text = ", ".join(f"{k}={_show(_value(r.config, k))}" for k in differing)
         names.append(text or f"{r.config.get('env_id', '?')} ({os.path.basename(os.path.normpath(r.run_dir))})")
     return names
+
+
+def _value(config: dict, key: str):
+    """A config value as the run used it: empty `seeds` means the one `seed`."""
+    if key == "seeds" and not config.get("seeds"):
+        return [config.get("seed", 0)]
+    return config.get(key)
 
 
 def _show(value) -> str:
@@ -124,6 +141,8 @@ def _band(ax, steps, values, color, label=None, marker=None):
     if values.size == 0:
         return
     mean, lo, hi = bootstrap_ci(values)
+    if len(steps) == 1:  # a line of one point draws nothing: mark it
+        marker = marker or "o"
     ax.plot(steps, mean, color=color, label=label, marker=marker, markersize=3, linewidth=1.4)
     if values.shape[0] > 1:
         ax.fill_between(steps, lo, hi, color=color, alpha=0.2, linewidth=0)

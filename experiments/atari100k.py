@@ -33,7 +33,7 @@ import numpy as np
 
 from experiments.ablate.plan import canonical_env
 from experiments.ablate.statistics import iqm_with_ci
-from experiments.common import AblationError, Interrupted, read_json, split_list
+from experiments.common import AblationError, Interrupted, check_out, read_json, split_list
 from experiments.runner import decide, train_session, wall_s
 from purejaxdqn.config import PRESETS, Config, ConfigError
 from purejaxdqn.envs.scores import human_normalized
@@ -424,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         total = None if args.total_steps is None else parse_int(args.total_steps, "total_steps")
         if not games or not seeds:
             raise AblationError("--games and --seeds must name at least one each")
+        check_out(args.out)
         if args.summarize_only:
             print(summarize(args.out, args.published_dir))
             return 0

@@ -30,6 +30,21 @@ class Interrupted(RuntimeError):
         self.exit_code = EXIT_CODES.get(signal_name, 130)
 
 
+def check_out(path: str, file: bool = False) -> None:
+    """AblationError unless `path` (a folder; with `file`, a file's folder) can be
+    written: checked before any work, so a run never ends in a traceback on its output."""
+    from purejaxdqn.config import ConfigError
+    from purejaxdqn.run.preflight import check_writable
+
+    folder = os.path.dirname(os.path.abspath(path)) if file else path
+    if file and not os.path.isdir(folder):
+        raise AblationError(f"cannot write {path}: folder {folder} does not exist")
+    try:
+        check_writable(folder)
+    except ConfigError as error:
+        raise AblationError(f"--out: {error}") from None
+
+
 def split_list(text: str | Sequence[str] | None) -> list[str]:
     """'a,b' or ['a', 'b,c'] -> ['a', 'b', 'c']."""
     if text is None:

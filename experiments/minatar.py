@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from experiments.common import AblationError, Interrupted, split_list
+from experiments.common import AblationError, Interrupted, check_out, split_list
 from experiments.runner import decide, train_session
 from experiments.young_tian_figure import ImageError, comparison_figure, load_image
 from purejaxdqn.config import PRESETS, Config, ConfigError
@@ -150,6 +150,7 @@ def main(argv=None) -> int:
             raise ConfigError(f"unknown MinAtar game(s) {', '.join(unknown) or '(none)'}; "
                               f"choose from {', '.join(GAMES)}")
         seeds = tuple(parse_int(s, "seed") for s in split_list(args.seeds))
+        check_out(args.out)
         if args.young_tian_image:
             load_image(args.young_tian_image)  # a wrong file fails now, not after training
         configs = {g: game_config(g, seeds, parse_int(args.steps, "--steps")) for g in games}

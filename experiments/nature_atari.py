@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from experiments.common import AblationError
+from experiments.common import AblationError, check_out
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.tools.cli import OneLineParser
 
@@ -111,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in (os.path.join(args.run, "episodes.csv"), reference):
             if not os.path.exists(path):
                 raise AblationError(f"{path} does not exist")
+        check_out(args.out)
         os.makedirs(os.path.join(args.out, "run"), exist_ok=True)
     except (AblationError, OSError) as error:
         print(f"nature_atari: error: {error}", file=sys.stderr)

@@ -48,7 +48,8 @@ if __package__ in (None, ""):  # `python experiments/seed_agents.py` from a chec
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from experiments.ablate.plan import parse_overrides
-from experiments.common import AblationError, Interrupted, read_json, split_list, write_json
+from experiments.common import (AblationError, Interrupted, check_out, read_json, split_list,
+                                write_json)
 from experiments.runner import decide, train_session, wall_s
 from purejaxdqn.config import Config, ConfigError, get_preset
 from purejaxdqn.run.checkpoint import CheckpointError
@@ -329,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.agent not in AGENTS:
             raise AblationError(f"unknown agent {args.agent!r}; choose from {', '.join(AGENTS)}")
+        check_out(out_dir)
         seeds = [parse_int(s, "--seeds") for s in split_list(args.seeds)]
         if not seeds:
             raise AblationError("--seeds is empty")

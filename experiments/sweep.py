@@ -46,7 +46,8 @@ if __package__ in (None, ""):  # `python experiments/sweep.py` from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from experiments import ablate
-from experiments.common import AblationError, Interrupted, read_json, split_list, write_json
+from experiments.common import (AblationError, Interrupted, check_out, read_json, split_list,
+                                write_json)
 from experiments.runner import decide, train_session
 from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.run.progress import format_duration
@@ -410,6 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     envs = split_list(args.envs) or list(ablate.DEFAULT_ENVS)
     try:
+        check_out(args.out or ablate.default_out_dir(envs))
         if args.summarize_only:
             markdown = ablate.summarize(args.out or ablate.default_out_dir(envs))
             print(markdown, end="")

@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
+    from experiments.common import AblationError, check_out
     from purejaxdqn.tools.plot import PlotError, load_run
 
     parser = argparse.ArgumentParser(
@@ -141,7 +142,8 @@ def main(argv=None) -> int:
                                  f"{', '.join(PANELS)}; got {spec!r}")
             entries.append((game, label, load_run(run_dir)))
         image = load_image(args.image)
-    except (ImageError, PlotError) as error:
+        check_out(args.out, file=True)
+    except (ImageError, PlotError, AblationError) as error:
         print(f"young_tian_figure: error: {error}", file=sys.stderr)
         return 2
     panels_figure(image, entries).savefig(args.out, dpi=90)

@@ -20,3 +20,20 @@ def test_every_flag_has_help_naming_its_default(module):
                 f"{module.__name__}: {action.option_strings[0]} does not give its default"
     text = parser.format_help()  # %(default)s expands without error
     assert "usage:" in text
+
+
+@pytest.mark.parametrize("module, args", [
+    ("experiments.ablate", []), ("experiments.sweep", []), ("experiments.atari100k", []),
+    ("experiments.minatar", []), ("experiments.seed_agents", ["lunarlander"])])
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_any_work(
+        module, args, tmp_path, capsys):
+    import importlib
+
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the output folder's parent should be
+    try:  # a script reports through its parser (SystemExit) or returns the code
+        code = importlib.import_module(module).main([*args, "--out", str(blocked / "out")])
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "is a file" in err[0], err

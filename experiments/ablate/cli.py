@@ -9,7 +9,7 @@ from typing import Sequence
 from experiments.ablate.plan import DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANTS, default_out_dir
 from experiments.ablate.report import summarize
 from experiments.ablate.run import run_ablation
-from experiments.common import AblationError, Interrupted, split_list
+from experiments.common import AblationError, Interrupted, check_out, split_list
 from purejaxdqn.config import CARTPOLE, VARIANTS, ConfigError
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     envs = split_list(args.envs) or list(DEFAULT_ENVS)
     try:
+        check_out(args.out or default_out_dir(envs))
         if args.summarize_only:
             markdown = summarize(args.out or default_out_dir(envs))
         else:

@@ -146,6 +146,12 @@ def check_video_path(path: str | None) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise WatchError(f"cannot write {path}: folder {folder} does not exist")
+    from purejaxdqn.run.preflight import check_writable
+
+    try:
+        check_writable(folder)
+    except ConfigError as error:
+        raise WatchError(f"cannot write {path}: {error}") from None
 
 
 def load_params(run: WatchRun):

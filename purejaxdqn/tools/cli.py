@@ -381,7 +381,8 @@ def _plot(args: argparse.Namespace) -> int:
             raise PlotError(f"--out must name a {', '.join(FORMATS)} file, got {out}")
         if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
             raise PlotError(f"cannot write {out}: its folder does not exist")
-    except PlotError as error:
+        check_writable(os.path.dirname(os.path.abspath(out)))
+    except (PlotError, ConfigError) as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
     plot_runs(runs).savefig(out, dpi=110)

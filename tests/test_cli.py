@@ -292,3 +292,15 @@ def test_resume_refuses_a_config_json_edited_after_its_checkpoint(tmp_path):
                             "config.json was changed after its checkpoint was written (gamma "
                             "0.99 -> 0.9, learning_rate")
     assert _snapshot(tmp_path) == before
+
+
+def test_quick_shrinks_any_preset_and_flags_beside_it_win(tmp_path, monkeypatch):
+    from purejaxdqn.tools.cli import QUICK, _prepare_train, build_parser
+
+    monkeypatch.chdir(tmp_path)
+    for preset in ("nature", "data-efficient", "cartpole", "minatar"):
+        args = build_parser().parse_args(["train", "--preset", preset, "--quick",
+                                          "--eval-episodes", "3"])
+        config, _, _ = _prepare_train(args)
+        assert {k: getattr(config, k) for k in QUICK} == {**QUICK, "eval_episodes": 3}
+    assert os.listdir(tmp_path) == []

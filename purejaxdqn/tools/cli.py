@@ -31,6 +31,10 @@ from purejaxdqn.settings import help_of
 from purejaxdqn.tools.fieldparse import field_kind, parse_field
 
 RESERVED = {"env_id"}  # spelled --game / --env
+# --quick: a whole run (warm-up, learning, a checkpoint, the final evaluation) in about
+# two minutes on 2 CPU cores, whatever the preset: to see it work end to end
+QUICK = {"total_steps": 4_000, "warmup_steps": 1_000, "replay_capacity": 8_000,
+         "log_every": 1_000, "eval_every": 4_000, "eval_episodes": 2, "checkpoint_every": 4_000}
 # 128 + signal number, as a shell reports a process the signal ended (ablate uses the same)
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143,
               "diverged": 3}  # non-finite loss, Q-values or parameters: the run stopped
@@ -114,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --resume: replay the recorded actions to restore the games "
                             "exactly (bitwise the same run as an uninterrupted one)")
     train.add_argument("--no-progress", action="store_true", help="no progress line")
+    train.add_argument("--quick", action="store_true",
+                       help="any preset, end to end in about two minutes (Atari included): "
+                            + ", ".join(f"{k} {v:,}" for k, v in QUICK.items())
+                            + "; flags given beside it win")
     group = train.add_argument_group("config fields (default: the preset's value)")
     for field in fields.values():
         if field.name in RESERVED:
@@ -163,7 +171,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         raise ConfigError("--exact-resume applies only with --resume RUN_DIR")
     if args.resume:
         for given, name in ((args.preset, "--preset"), (args.run_dir, "--run-dir"),
-                            (args.overwrite or None, "--overwrite")):
+                            (args.overwrite or None, "--overwrite"), (args.quick or None, "--quick")):
             if given is not None:
                 raise ConfigError(f"{name} cannot be used with --resume: the run continues "
                                   "in RUN_DIR with the config in its config.json")
@@ -199,7 +207,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         config, combined = preset_for_env(preset, args.env_id or get_preset(preset).env_id)
         if combined:
             print(f"purejaxdqn: {combined}")
-        config = config.replace(**_overrides(args))
+        config = config.replace(**{**(QUICK if args.quick else {}), **_overrides(args)})
         run_dir = args.run_dir or os.path.join(
             "runs", f"{config.env_id}-{_seeds_name(config)}-{time.strftime('%Y%m%d-%H%M%S')}")
         check_new_run_dir(run_dir, args.overwrite)

@@ -530,6 +530,181 @@ MINATAR = Config(
     checkpoint_every=250_000,
 )
 
+# --- Rainbow family presets ---------------------------------------------------------
+# Sources, read with `fetch` (public repositories, commit named; only facts carried over):
+#   [P]   Hessel et al. 2018, "Rainbow: Combining Improvements in Deep RL" (AAAI): Table 1
+#         and the section "Hyper-parameter tuning".
+#   [DF]  google/dopamine dopamine/jax/agents/full_rainbow/configs/full_rainbow.gin and
+#         full_rainbow_agent.py, dopamine/jax/networks.py (read at 5873f54, 2026-03-24).
+#   [DER] google/dopamine dopamine/labs/atari_100k/configs/DER.gin and
+#         atari_100k_rainbow_agent.py (read at 5873f54; DER.gin last changed 9f616b9).
+#   [ZOO] google-deepmind/dqn_zoo dqn_zoo/rainbow/run_atari.py, agent.py (at 45061f4).
+#   [RR]  JohanSamir/revisiting_rainbow revisiting_rainbow/Configs/{rainbow,dqn}_{breakout,
+#         asterix,freeway,invaders,seaquest}.gin, Agents/*_new.py, networks_new.py (at
+#         7cd2bc6; it pins dopamine-rl 3.1.10, whose JaxDQNAgent defaults it inherits).
+#   [KX]  Kaixhin/Rainbow README.md and model.py (at 1745b18): DER's settings as the
+#         paper's appendix gives them (van Hasselt, Hessel & Aslanides 2019).
+#
+# The six components, each as (Rainbow's values, what its ablation falls back to) (Hessel et
+# al.'s design, [P] Fig. 3: Rainbow with one component removed). Only the values that
+# differ from our components' defaults are here, so that `experiments.ablate --set` can
+# still rescale what is left at its default (e.g. --set v_min=-100 v_max=100 on MinAtar:
+# a variant's values win over --set). The defaults that are Rainbow's too ([P] Table 1):
+# num_atoms 51, v_min -10, v_max 10, noisy_sigma0 0.5, per_beta 0.4 -> 1.0 over training.
+RAINBOW_COMPONENTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # [P]: the online net picks a*, the target net's distribution at a* is bootstrapped
+    "double": ({"target": "double"}, {"target": "q_learning"}),
+    # [P] Table 1: proportional, exponent omega 0.5 (beta 0.4 -> 1.0: the default)
+    "prioritized": ({"replay": "prioritized", "per_alpha": 0.5}, {"replay": "uniform"}),
+    # [P]: dueling streams aggregated per atom before the softmax
+    "dueling": ({"dueling": True}, {"dueling": False}),
+    # [P] Table 1: n = 3
+    "multistep": ({"n_step": 3}, {"n_step": 1}),
+    # [P] Table 1: C51, 51 atoms on [-10, 10] (the head's defaults). Without it: the td
+    # objective with the Huber loss. [P] does not say which scalar loss its ablation used
+    # (as far as we could read it); Huber is Nature's, and what [DF]'s agent uses with
+    # distributional=False (mse_loss=False).
+    "distributional": ({"objective": "categorical", "head": "categorical"},
+                       {"objective": "td", "head": "plain", "loss": "huber"}),
+    # [P] Table 1: sigma0 0.5 (the default) and "Exploration epsilon 0.0"; [P]'s tuning
+    # section: with noisy nets the agent acts fully greedily. Without them: epsilon-greedy
+    # with the base preset's schedule ([P]'s no-noisy agent annealed epsilon to 0.01 over
+    # the first 250K frames, as we read its tuning section; Nature's base anneals to 0.1).
+    # Our warm-up still plays uniformly at random whatever epsilon says (exploration.by_step).
+    "noisy": ({"noisy": True, "epsilon_start": 0.0, "epsilon_end": 0.0}, {"noisy": False}),
+}
+
+
+def _rainbow_without(removed: str | None) -> dict[str, Any]:
+    """Rainbow's component values, with component `removed` (if any) at its fallback."""
+    values: dict[str, Any] = {}
+    for name, (rainbow, fallback) in RAINBOW_COMPONENTS.items():
+        values.update(fallback if name == removed else rainbow)
+    return values
+
+
+VARIANTS["rainbow"] = _rainbow_without(None)
+VARIANTS.update({f"rainbow-no-{name}": _rainbow_without(name) for name in RAINBOW_COMPONENTS})
+
+# Rainbow on Atari, on top of the Nature protocol (its env, preprocessing, 30 no-op starts,
+# replay of 1M, batch 32, an update every 4 agent steps, gamma 0.99, 12.5M agent steps,
+# evaluation every 250k steps; [P] trained 200M frames, [ZOO] evaluates 500K frames after
+# every 1M). What Rainbow changes:
+#   the six components above, with Table 1's values ([P] Table 1, listed again here);
+#   Adam, lr 6.25e-5, eps 1.5e-4 ([P] Table 1; the same in [DF] and [ZOO]);
+#   min history 80K frames = 20,000 agent steps ([P] Table 1; [DF] 20_000; [ZOO] 2% of 1M);
+#   target period 32K frames = 8,000 agent steps ([P] Table 1; [DF] 8_000; [ZOO] 3.2e4
+#   frames).
+# Noise scale sigma0: [P] Table 1 says 0.5, the value of Fortunato et al. 2018 for
+# factorised noise; [DF] hard-codes 0.1 (networks.py NoisyNetwork sigma_init) and [ZOO]
+# defaults to 0.1 (noisy_weight_init). We take the paper's 0.5: this preset states the
+# paper's agent, and sigma0 is a flag for anyone matching Dopamine or dqn_zoo.
+# Training epsilon: [P] 0 with noisy nets. [DF]'s gin sets epsilon_train 0.01 over 250k
+# steps, but its agent replaces the schedule by zero_epsilon whenever noisy=True: 0 too;
+# [ZOO] acts greedily on the noisy Q-values: 0 too.
+# Evaluation epsilon: [P] Table 1 gives none and we found none in its text; [DF] uses
+# epsilon_eval 0.001 with the noise turned off (eval_mode), which is what our evaluation
+# does with the noise (exploration.make_policy): we take 0.001. [ZOO] evaluates with
+# epsilon 0 and the noise on.
+# Not taken: [DF]'s fixed importance exponent 0.5 ([DF] reports it did better than the
+# 0.4 -> 1 schedule on 4 of 5 games) and [ZOO]'s gradient clipping at global norm 10
+# (neither is in [P]).
+RAINBOW = NATURE.replace(**{
+    **VARIANTS["rainbow"],
+    "num_atoms": 51, "v_min": -10.0, "v_max": 10.0,  # [P] Table 1
+    "noisy_sigma0": 0.5,  # [P] Table 1
+    "per_beta_start": 0.4, "per_beta_end": 1.0,  # [P] Table 1, annealed over training
+    "optimizer": "adam", "learning_rate": 6.25e-5, "adam_eps": 1.5e-4,  # [P] Table 1
+    "warmup_steps": 20_000,  # 80K frames, [P] Table 1
+    "target_update_period": 8_000,  # 32K frames, [P] Table 1
+    "eval_epsilon": 0.001,  # [DF] epsilon_eval, noise off in evaluation (see above)
+})
+
+# Data-Efficient Rainbow (van Hasselt, Hessel & Aslanides 2019) on Atari 100k, as [DER]
+# states it. The protocol is DATA_EFFICIENT's, field for field the same as DER.gin's and
+# kept from it: one env, no no-op starts, no sticky actions, life loss terminal, 100k
+# agent steps (10 x 10,000), 1,600 warm-up steps, one update per step, batch 32, Adam lr
+# 1e-4 eps 1.5e-4, gamma 0.99, 100 evaluation games of at most 27,000 steps with epsilon
+# 0.001, scored once at the end, replay 100k (DER.gin's 1M is "a proxy for unbounded
+# memory": 100k steps never overwrite either). What DER changes from it:
+#   Rainbow's six components (noisy, dueling, double, C51 51 atoms, vmax 10, prioritized);
+#   n-step 10 ([DER]: "Use 10 instead of 20 as done by SPR paper"; DATA_EFFICIENT's too);
+#   target copy every 2,000 updates = 2,000 agent steps ([DER]; DATA_EFFICIENT copies
+#   after every update);
+#   no augmentation ([DER]: data_augmentation False);
+#   training epsilon 0: DER.gin's epsilon_train 0.01 over 2,000 steps is dead code, as
+#   [DF]'s agent uses zero_epsilon whenever noisy=True (Atari100kRainbowAgent passes no
+#   schedule of its own);
+#   sigma0 0.1: Dopamine's NoisyNetwork constant ([DF] networks.py); [KX]'s DER also 0.1
+#   (--noisy-std default); Rainbow's paper value 0.5 is not DER's implementations';
+#   prioritized replay as Dopamine's: priority sqrt(loss) (= per_alpha 0.5 on our
+#   loss-priority) and a fixed importance exponent 0.5 (loss weight 1/sqrt(P), normalised
+#   by its max: [DER] atari_100k_rainbow_agent.py).
+# Network: [DER] uses Dopamine's FullRainbowNetwork, the Nature CNN with a 512-unit (noisy)
+# layer: our auto torso and head_hidden 512. The paper's DER used another network
+# ([KX]: two 5x5 stride-5 convolutions, 32 and 64 filters, then 256 units) and n-step 20;
+# neither is taken here (we have no such torso). Differences that remain: Dopamine's
+# Xavier-uniform initialisation of the dense layers (ours: flax's defaults, NoisyDense as
+# Fortunato et al.); Dopamine acts with the noisy net during the 1,600 warm-up steps,
+# ours uniformly at random.
+DER = DATA_EFFICIENT.replace(**{
+    **VARIANTS["rainbow"],
+    "n_step": 10,  # [DER] update_horizon
+    "target_update_period": 2_000,  # [DER], agent steps = updates at one update per step
+    "augmentation": "none",  # [DER] data_augmentation False
+    "num_atoms": 51, "v_min": -10.0, "v_max": 10.0,  # [DER] num_atoms, vmax (vmin = -vmax)
+    "noisy_sigma0": 0.1,  # [DF] networks.py NoisyNetwork sigma_init
+    "per_beta_start": 0.5, "per_beta_end": 0.5,  # [DER] agent: loss weights 1/sqrt(P)
+})
+
+# MinAtar: Obando-Ceron & Castro 2021, "Revisiting Rainbow" (ICML), as [RR]'s configs run
+# it. The five games' rainbow_*.gin are identical but for the game; so are the dqn_*.gin,
+# but for the loss (dqn_breakout: MSE, the others Huber).
+#   Rainbow (rainbow_*.gin, Agents/rainbow_agent_new.py, networks_new.py):
+#     network 'minatar': conv 16 3x3 stride 1, flax's default SAME padding (10x10x16 =
+#       1,600 features), ReLU, then the output layers directly (hidden_layer 0), dueling
+#       (value + advantage per atom), noisy; variance_scaling(1, fan_avg, uniform) init
+#     Adam lr 1e-4, eps 3.125e-4; gamma 0.99; n-step 3; batch 32; replay 100,000
+#     update every 4 agent steps; target copy every 1,000 agent steps (250 updates)
+#     min replay history 1,000; prioritized as Dopamine's (priority sqrt(loss), weights
+#     1/sqrt(P) over their max: alpha 0.5, a fixed beta 0.5); double (online argmax)
+#     C51 51 atoms, vmax 100 (support [-100, 100]); noisy sigma0 0.1 (sigma_init
+#       0.1 / sqrt(fan_in)); as we read networks_new.py, its NoisyNetwork keeps the two
+#       noise keys of its first call in a module-level dict (prn_inf), so the same noise
+#       is reused for every later call: fixed, not resampled
+#     epsilon: with noisy=True the agent uses Dopamine's identity_epsilon, i.e. a constant
+#       epsilon_train = 0.01 (JaxDQNAgent's default, not set in the gin), from step 0
+#     10 iterations x 1,000,000 agent steps = 10M; TrainRunner: training returns only,
+#       no evaluation (epsilon_eval 0.001 unused); no time limit (1e8 steps); rewards
+#       clipped to [-1, 1] by Dopamine's Runner
+#   DQN (dqn_*.gin, Agents/dqn_agent_new.py): the same network without dueling or noise;
+#     Adam lr 2.5e-4, eps 3.125e-4; n-step 1; uniform replay 100,000; batch 32; update
+#     every 4 steps; target every 1,000 steps; min replay 1,000; Q-learning target
+#     (target_opt 0); Huber loss (MSE on Breakout: mse_inf True); epsilon 1.0 during the
+#     1,000 warm-up steps, then linear to 0.01 over 250,000 steps (Dopamine's
+#     linearly_decaying_epsilon with JaxDQNAgent's defaults); 10M agent steps.
+#   Environment: minatar.Environment(game) with its defaults (sticky actions 0.1, all six
+#   actions), as ours.
+# `minatar-rainbow` = our `minatar` protocol with [RR]'s Rainbow agent. Where the
+# `minatar` protocol differs from [RR]'s (kept as ours): 5M agent steps (theirs 10M);
+# evaluation every 250k steps with epsilon 0.05 (theirs none; report training returns to
+# compare); no reward clipping (theirs clips: only Seaquest's surface bonus, up to +10,
+# is affected); warm-up plays uniformly at random (theirs acts with epsilon 0.01); the
+# network: Young & Tian's VALID conv (8x8x16 = 1,024 features) and a 128-unit hidden
+# layer before the outputs (theirs SAME padding and no hidden layer; our heads always
+# have one), flax's default initialisers; fresh noise per forward pass (theirs fixed).
+MINATAR_RAINBOW = MINATAR.replace(**{
+    **VARIANTS["rainbow"],
+    "optimizer": "adam", "learning_rate": 1e-4, "adam_eps": 3.125e-4,  # [RR] create_optimizer
+    "steps_per_update": 4,  # [RR] update_period
+    "target_update_period": 1_000,  # [RR], agent steps (250 updates)
+    "warmup_steps": 1_000,  # [RR] min_replay_history
+    "num_atoms": 51, "v_min": -100.0, "v_max": 100.0,  # [RR] num_atoms, vmax (vmin = -vmax)
+    "noisy_sigma0": 0.1,  # [RR] networks_new.NoisyNetwork sigma_init
+    "per_beta_start": 0.5, "per_beta_end": 0.5,  # [RR] loss weights 1/sqrt(P)
+    "epsilon_start": 0.01, "epsilon_end": 0.01,  # [RR] identity_epsilon(epsilon_train 0.01)
+})
+
 PRESETS: dict[str, Config] = {
     "nature": NATURE,
     "cartpole": CARTPOLE,
@@ -646,6 +821,10 @@ PRESETS: dict[str, Config] = {
         checkpoint_every=250_000,
     ),
     "data-efficient": DATA_EFFICIENT,
+    # Rainbow family (see the block above PRESETS)
+    "rainbow": RAINBOW,
+    "der": DER,
+    "minatar-rainbow": MINATAR_RAINBOW,
 }
 # The ablation pair of note 004: the same agent on Nature's input (4 stacked 84x84 frames).
 PRESETS["breakout-double-nature"] = PRESETS["breakout-double"].replace(

@@ -13,9 +13,12 @@ from purejaxdqn.config import CARTPOLE, PRESETS, VARIANTS, apply_variant
 
 # presets that are whole experiments, not component variants, are trained by their own
 # tests: the seed notes' (tests/test_seed_agents.py), Atari-100k's (tests/test_atari100k.py)
-# and MinAtar's (tests/test_minatar_experiment.py)
+# and MinAtar's (tests/test_minatar_experiment.py); the Rainbow family's (rainbow, der,
+# minatar-rainbow) are their components (VARIANTS["rainbow"]) at a paper's scale, checked in
+# tests/test_presets.py
 EXPERIMENT_PRESETS = {"lunarlander", "spaceinvaders-ram", "breakout-double",
-                      "breakout-double-nature", "breakout-cropped", "data-efficient", "minatar"}
+                      "breakout-double-nature", "breakout-cropped", "data-efficient", "minatar",
+                      "rainbow", "der", "minatar-rainbow"}
 assert set(PRESETS) - {"cartpole"} - EXPERIMENT_PRESETS <= set(VARIANTS)
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.run.train import train

@@ -656,6 +656,13 @@ DER = DATA_EFFICIENT.replace(**{
     "noisy_sigma0": 0.1,  # [DF] networks.py NoisyNetwork sigma_init
     "per_beta_start": 0.5, "per_beta_end": 0.5,  # [DER] agent: loss weights 1/sqrt(P)
 })
+# DER's agent alone (its components and optimizer, [DER] create_optimizer: Adam 1e-4, eps
+# 1.5e-4, as DATA_EFFICIENT), for `--preset der` on another kind of env (run/preflight.
+# preset_for_env) and for ablations: that kind's protocol (replay ratio, target period,
+# warm-up) with DER's learner.
+VARIANTS["der"] = {key: getattr(DER, key) for key in (
+    *VARIANTS["rainbow"], "n_step", "noisy_sigma0", "per_beta_start", "per_beta_end",
+    "optimizer", "learning_rate", "adam_eps")}
 
 # MinAtar: Obando-Ceron & Castro 2021, "Revisiting Rainbow" (ICML), as [RR]'s configs run
 # it. The five games' rainbow_*.gin are identical but for the game; so are the dqn_*.gin,

@@ -14,7 +14,6 @@ run's logs (not its checkpoint) into OUT/run/.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import shutil

@@ -9,14 +9,13 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import jax
 
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.runlog import read_event_records, read_jsonl
+from train_process import checkpoint_host, start_train
 
 # multiples of the CartPole preset's 4 envs, so rows fall exactly on these steps
 TOTAL, WARMUP, LOG, EVAL, CKPT = 6_000, 500, 500, 2_000, 1_000
@@ -28,20 +27,11 @@ FLAGS = ["--preset", "cartpole", "--total-steps", str(TOTAL), "--warmup-steps", 
          "--engine", "host"]
 
 
-def _start(*args, cache):
-    # a persistent compilation cache: the later processes skip most of the jit time
-    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": cache,
-           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
-    return subprocess.Popen([sys.executable, "-m", "purejaxdqn", "train", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+_start = start_train
 
 
 def _checkpoint_step(run):
-    try:
-        with open(os.path.join(run, "checkpoint", "host.json")) as f:
-            return json.load(f)["steps"]
-    except (OSError, ValueError):  # not written yet, or being renamed into place
-        return -1
+    return checkpoint_host(run).get("steps", -1)
 
 
 def _last_metrics_step(run):

@@ -12,11 +12,10 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 from purejaxdqn.run.runlog import read_jsonl
+from train_process import checkpoint_host, start_train
 
 TOTAL, EVAL = 4_000, 1_500  # EVAL does not divide TOTAL: the final evaluation is its own
 FLAGS = ["--preset", "cartpole", "--engine", "host", "--total-steps", str(TOTAL),
@@ -25,19 +24,7 @@ FLAGS = ["--preset", "cartpole", "--engine", "host", "--total-steps", str(TOTAL)
          "--no-progress"]
 
 
-def _start(*args, cache):
-    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": cache,
-           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
-    return subprocess.Popen([sys.executable, "-m", "purejaxdqn", "train", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _host(run):
-    try:
-        with open(os.path.join(run, "checkpoint", "host.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError):  # not written yet, or being renamed into place
-        return {}
+_start, _host = start_train, checkpoint_host
 
 
 def _rows(run, name):

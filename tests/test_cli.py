@@ -239,7 +239,8 @@ NO_SILENT_CHANGE = [
      "--preset cartpole is made for vector envs (CartPole-v1), not for Breakout (atari)"),
     (["--preset", "minatar", "--game", "Breakout"], "presets for atari envs: nature,"),
     (["--preset", "lunarlander", "--game", "Asterix-MinAtar"],
-     "presets for minatar envs: minatar; or an agent preset (nature, double,"),
+     "presets for minatar envs: minatar, minatar-rainbow; or an agent preset (nature, "
+     "double,"),
     (["--preset", "cartpole", "--epsilon-start", "0.1", "--epsilon-end", "0.5"],
      "epsilon_end (0.5) is above epsilon_start (0.1): exploration would rise"),
     (["--preset", "cartpole", "--learning-rate", "inf"], "learning_rate must be a finite number"),

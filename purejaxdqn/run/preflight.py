@@ -78,7 +78,8 @@ def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
     raise ConfigError(
         f"--preset {preset} is made for {made_for} envs ({chosen.env_id}), not for "
         f"{env_id} ({given}): its network and protocol do not fit; presets for {given} "
-        f"envs: {', '.join(fitting)}; or an agent preset ({', '.join(VARIANTS)})")
+        f"envs: {', '.join(fitting)}; or an agent preset "
+        f"({', '.join(name for name in PRESETS if name in VARIANTS)})")
 
 
 def check_unedited(run_dir: str, config: Config) -> None:

@@ -97,20 +97,9 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
         except RunStopped as stopped:
             return _stopped_at_start(run_dir, resume, stopped.signal_name)
         stop.urgent = False  # from here on the work is kept: a signal waits for a boundary
-        try:
-            if resume:
-                truncate_logs(run_dir, _steps(session.engine, carry))
-            log = RunLog(run_dir, append=resume)
-        except BaseException:  # a disk that refuses the logs: the envs' threads end too
-            session.engine.close()
-            raise
+        log = _open_log(session, carry, resume)
         bar = None
         try:
-            if config.wandb_project:  # the TensorBoard scalars and the config to W&B too
-                from purejaxdqn.run.wandb_log import WandbRun  # wandb: an optional extra
-
-                log.mirror_to(WandbRun(run_dir, config, resume=resume))
-            write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
             steps = _steps(session.engine, carry)
             bar = Progress(config.total_steps, steps, learning_starts) if progress else None
             if resume and bar is not None:
@@ -160,6 +149,25 @@ def _start(config, run_dir, resume, exact_resume, progress, overlap, devices, en
         engine.close()
         raise
     return Session(config, run_dir, seeds, engine, host, sharding), carry, learning_starts
+
+
+def _open_log(session, carry, resume: bool) -> RunLog:
+    """The run's logs (cut back to the checkpoint's step on a resume), W&B beside them
+    where the config names a project, and config.json written."""
+    run_dir, config = session.run_dir, session.config
+    try:
+        if resume:
+            truncate_logs(run_dir, _steps(session.engine, carry))
+        log = RunLog(run_dir, append=resume)
+        if config.wandb_project:  # the TensorBoard scalars and the config to W&B too
+            from purejaxdqn.run.wandb_log import WandbRun  # wandb: an optional extra
+
+            log.mirror_to(WandbRun(run_dir, config, resume=resume))
+        write_atomic(os.path.join(run_dir, "config.json"), config.to_json())
+    except BaseException:  # a disk that refuses the logs: the envs' threads end too
+        session.engine.close()
+        raise
+    return log
 
 
 def _stopped_at_start(run_dir: str, resume: bool, signal_name: str) -> dict:

@@ -169,49 +169,7 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
 
     if args.exact_resume and not args.resume:
         raise ConfigError("--exact-resume applies only with --resume RUN_DIR")
-    if args.resume:
-        for given, name in ((args.preset, "--preset"), (args.run_dir, "--run-dir"),
-                            (args.overwrite or None, "--overwrite"), (args.quick or None, "--quick")):
-            if given is not None:
-                raise ConfigError(f"{name} cannot be used with --resume: the run continues "
-                                  "in RUN_DIR with the config in its config.json")
-        run_dir = args.resume
-        config_path = os.path.join(run_dir, "config.json")
-        problem = run_dir_problem(run_dir)
-        if problem:
-            raise ConfigError(f"--resume: {problem}")
-        if not os.path.exists(config_path):
-            raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
-        from purejaxdqn.run import checkpoint
-        if not checkpoint.exists(run_dir):
-            raise ConfigError(f"{run_dir} has no checkpoint to resume from")
-        with open(config_path) as f:
-            try:
-                config = Config.from_dict(json.load(f))
-            except json.JSONDecodeError as error:
-                raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
-        check_unedited(run_dir, config)
-        saved = checkpoint.read_host(run_dir)
-        _check_unfinished(run_dir, config_path, config, saved)
-        if args.exact_resume and not saved.get("has_replay"):
-            raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
-                              f"{run_dir} does not hold (checkpoint_replay off, or finished)")
-        check_writable(run_dir)
-        config = config.replace(**check_resume_flags(config, _overrides(args)))
-        resume = True
-    else:
-        if args.run_dir is not None and not args.run_dir.strip():
-            raise ConfigError("--run-dir is empty: name a folder, or leave the flag out for "
-                              "runs/<env>-<seeds>-<time>")
-        preset = args.preset or "nature"
-        config, combined = preset_for_env(preset, args.env_id or get_preset(preset).env_id)
-        if combined:
-            print(f"purejaxdqn: {combined}")
-        config = config.replace(**{**(QUICK if args.quick else {}), **_overrides(args)})
-        run_dir = args.run_dir or os.path.join(
-            "runs", f"{config.env_id}-{_seeds_name(config)}-{time.strftime('%Y%m%d-%H%M%S')}")
-        check_new_run_dir(run_dir, args.overwrite)
-        resume = False
+    config, run_dir = _resumed_config(args) if args.resume else _new_config(args)
     config.validate()
     if config.wandb_project:  # the optional extra: missing, say so before any work
         from purejaxdqn.run.wandb_log import require_wandb
@@ -229,7 +187,56 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
                           f"(players: {', '.join(PLAYERS)})")
     check_memory(config)
-    return config, run_dir, resume
+    return config, run_dir, bool(args.resume)
+
+
+def _new_config(args: argparse.Namespace) -> tuple[Config, str]:
+    """A new run's config (the preset on the env, --quick, the flags) and directory."""
+    if args.run_dir is not None and not args.run_dir.strip():
+        raise ConfigError("--run-dir is empty: name a folder, or leave the flag out for "
+                          "runs/<env>-<seeds>-<time>")
+    preset = args.preset or "nature"
+    config, combined = preset_for_env(preset, args.env_id or get_preset(preset).env_id)
+    if combined:
+        print(f"purejaxdqn: {combined}")
+    config = config.replace(**{**(QUICK if args.quick else {}), **_overrides(args)})
+    run_dir = args.run_dir or os.path.join(
+        "runs", f"{config.env_id}-{_seeds_name(config)}-{time.strftime('%Y%m%d-%H%M%S')}")
+    check_new_run_dir(run_dir, args.overwrite)
+    return config, run_dir
+
+
+def _resumed_config(args: argparse.Namespace) -> tuple[Config, str]:
+    """The config in RUN_DIR/config.json (checked unedited and unfinished), with the
+    flags a resume may change; and RUN_DIR."""
+    for given, name in ((args.preset, "--preset"), (args.run_dir, "--run-dir"),
+                        (args.overwrite or None, "--overwrite"), (args.quick or None, "--quick")):
+        if given is not None:
+            raise ConfigError(f"{name} cannot be used with --resume: the run continues "
+                              "in RUN_DIR with the config in its config.json")
+    run_dir = args.resume
+    config_path = os.path.join(run_dir, "config.json")
+    problem = run_dir_problem(run_dir)
+    if problem:
+        raise ConfigError(f"--resume: {problem}")
+    if not os.path.exists(config_path):
+        raise ConfigError(f"{run_dir} has no config.json: not a purejaxdqn run directory")
+    from purejaxdqn.run import checkpoint
+    if not checkpoint.exists(run_dir):
+        raise ConfigError(f"{run_dir} has no checkpoint to resume from")
+    with open(config_path) as f:
+        try:
+            config = Config.from_dict(json.load(f))
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{config_path} is not valid JSON ({error.msg})") from None
+    check_unedited(run_dir, config)
+    saved = checkpoint.read_host(run_dir)
+    _check_unfinished(run_dir, config_path, config, saved)
+    if args.exact_resume and not saved.get("has_replay"):
+        raise ConfigError(f"--exact-resume needs the replay, which the checkpoint in "
+                          f"{run_dir} does not hold (checkpoint_replay off, or finished)")
+    check_writable(run_dir)
+    return config.replace(**check_resume_flags(config, _overrides(args))), run_dir
 
 
 def _seeds_name(config: Config) -> str:

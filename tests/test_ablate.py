@@ -234,3 +234,24 @@ def test_every_variant_applies_to_minatar(tmp_path):
         assert run.config.env_id == "Breakout-MinAtar"
         assert run.config.torso == MINATAR.torso and run.config.optimizer in (
             MINATAR.optimizer, "adam")
+
+
+def test_ad_hoc_variants_are_defined_on_the_command_line(tmp_path):
+    from experiments.ablate.plan import parse_variants, plan_ablation
+    from purejaxdqn.config import CARTPOLE, VARIANTS
+
+    parsed = parse_variants("nature,fast:learning_rate=1e-3,n-step=3,double")
+    assert parsed == {"nature": {}, "fast": {"learning_rate": 1e-3, "n_step": 3},
+                      "double": VARIANTS["double"]}
+    plan = plan_ablation("CartPole-v1", "nature,fast:learning_rate=1e-3,n_step=3", seeds="0",
+                         budget=30_000, out_dir=str(tmp_path))
+    fast = [run for run in plan if run.variant == "fast"][0]
+    assert fast.config == CARTPOLE.replace(learning_rate=1e-3, n_step=3, total_steps=30_000,
+                                           seeds=(0,), seed=0)
+    assert fast.run_dir.endswith(os.path.join("CartPole-v1", "fast"))
+    for bad, fragment in [("n_step=3", "must follow NAME:FIELD=VALUE"),
+                          ("double:n_step=3", "not a VARIANTS name"),
+                          ("x:n_stepp=3", "did you mean n_step"),
+                          ("a:n_step=3,a:n_step=2", "variant")]:
+        with pytest.raises(ablate.AblationError, match=fragment):
+            parse_variants(bad)

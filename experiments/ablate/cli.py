@@ -28,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="ENV", help="env id(s), comma-separated or repeated: "
                         "CartPole-v1 (default), Breakout, Pong-v5, Breakout-ram, ...")
     parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
-                        help=f"comma-separated, from: {', '.join(VARIANTS)} "
-                             "(default: %(default)s)")
+                        help=f"comma-separated, from: {', '.join(VARIANTS)}; or defined "
+                             "here as NAME:FIELD=VALUE[,FIELD=VALUE...], e.g. "
+                             "fast:learning_rate=1e-3,n_step=3 (default: %(default)s)")
     parser.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)),
                         help="comma-separated seeds, trained side by side (default: %(default)s)")
     parser.add_argument("--budget", default=None, metavar="STEPS",

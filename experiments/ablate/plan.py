@@ -25,6 +25,39 @@ CONTROLLED = {"env_id": "--env", "total_steps": "--budget", "seeds": "--seeds",
               "seed": "--seeds"}
 
 
+def parse_variants(variants: Sequence[str] | str) -> dict[str, dict[str, Any]]:
+    """{name: the fields it changes} for `--variants`: names from VARIANTS, and ad-hoc
+    definitions `NAME:FIELD=VALUE` whose further `FIELD=VALUE` items (comma-separated,
+    like the names) belong to the same variant: 'nature,fast:learning_rate=1e-3,n_step=3'
+    is nature and a variant `fast` with two fields. A registered component or setting
+    is ablated this way without being added to VARIANTS."""
+    parsed: dict[str, dict[str, Any]] = {}
+    current = None
+    for item in split_list(variants):
+        name, colon, first = item.partition(":")
+        if colon:  # a new ad-hoc variant
+            current = name.strip()
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", current) or current in VARIANTS:
+                raise AblationError(f"an ad-hoc variant needs a new name of letters, digits, "
+                                    f"'.', '_' or '-' (not a VARIANTS name); got {current!r}")
+            _no_duplicates("variant", [*parsed, current])
+            parsed[current] = parse_overrides([first])
+        elif "=" in item:
+            if current is None:
+                raise AblationError(f"{item!r} must follow NAME:FIELD=VALUE in --variants")
+            parsed[current].update(parse_overrides([item]))
+        else:
+            current = None
+            if item not in VARIANTS:
+                close = difflib.get_close_matches(item, list(VARIANTS), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise AblationError(f"unknown variant {item!r}{hint}; choose from "
+                                    f"{', '.join(VARIANTS)}, or define one as NAME:FIELD=VALUE")
+            _no_duplicates("variant", [*parsed, item])
+            parsed[item] = VARIANTS[item]
+    return parsed
+
+
 def parse_overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> dict[str, Any]:
     """Config overrides from a mapping or from 'field=value' strings; names may use '-'.
 
@@ -108,11 +141,14 @@ def run_dir_for(out_dir: str, env: str, variant: str, group: Sequence[int] | Non
 
 def variant_config(env: str, kind: str, variant: str, seeds: Sequence[int], budget: int | None,
                    overrides: Mapping[str, Any] | None = None, eval_every: int | None = None,
-                   eval_episodes: int | None = None) -> Config:
-    """The config one ablation run trains (not validated)."""
+                   eval_episodes: int | None = None,
+                   fields: Mapping[str, Any] | None = None) -> Config:
+    """The config one ablation run trains (not validated); `fields`: an ad-hoc variant's
+    (parse_variants), else VARIANTS[variant]'s."""
     # the base preset of the env's kind; the variants change components only
     base = get_preset(BASE_PRESETS[kind]).replace(**(overrides or {}))
-    config = apply_variant(base, variant).replace(
+    config = base.replace(**fields) if fields is not None else apply_variant(base, variant)
+    config = config.replace(
         env_id=env, total_steps=base.total_steps if budget is None else budget,
         seeds=tuple(seeds), seed=seeds[0])
     if eval_every is not None:
@@ -138,16 +174,10 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
     env_names = split_list(envs)
     if not env_names:
         raise AblationError("no environment given")
-    variant_names = split_list(variants)
+    variant_fields = parse_variants(variants)
+    variant_names = list(variant_fields)
     if not variant_names:
         raise AblationError("no variant given")
-    for name in variant_names:
-        if name not in VARIANTS:
-            close = difflib.get_close_matches(name, list(VARIANTS), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise AblationError(f"unknown variant {name!r}{hint}; choose from "
-                                f"{', '.join(VARIANTS)}")
-    _no_duplicates("variant", variant_names)
     if isinstance(seeds, int):
         seeds = [seeds]
     seed_list = [parse_int(s, "seeds") for s in (split_list(seeds) if isinstance(seeds, str)
@@ -191,7 +221,8 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
                                     "another --out")
             for group in groups:
                 config = variant_config(env, kind, variant, group or seed_list, budget,
-                                        overrides, eval_every, eval_episodes)
+                                        overrides, eval_every, eval_episodes,
+                                        fields=variant_fields[variant])
                 try:
                     config.validate()
                 except ConfigError as error:

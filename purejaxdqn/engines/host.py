@@ -37,7 +37,7 @@ class HostEngine:
                  timer: Callable[[str, float], None] | None = None, budget_s: float = 0.25):
         """`envs`: every seed's envs (envs.envpool.EnvGroup, or JaxEnvGroup when `jax_env`);
         `agent` built for their spec; `make_evaluate()` gives the evaluation function (made
-        at the first evaluation). engines.make_engine builds all three from a Config."""
+        at the first evaluation). engines.factory.make_engine builds all three from a Config."""
         self.envs, self.agent, self.seeds = envs, agent, tuple(seeds)
         self.jax_env = jax_env
         self.spec = self.envs.spec

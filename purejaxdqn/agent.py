@@ -16,7 +16,7 @@ with its own envs. A single-seed run is the same code with an axis of size 1.
 `learn` draws every seed's batch at once and may run the updates in groups of
 seeds (`over_seed_groups`; one seed at a time where vmapped convolutions are slow).
 With several local devices the seed axis can be sharded across them
-(`seed_sharding`): the same compiled program, each device running its seeds.
+(`seed_axis.seed_sharding`): the same compiled program, each device running its seeds.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.observations import ObsTransform, make_obs_transform
 from purejaxdqn.learner import TrainState, init_train_state, make_update
 from purejaxdqn.parts import Parts, build
+from purejaxdqn.seed_axis import auto_seed_group, over_seed_groups
 
 _FLAGS = replay_lib.FLAGS
 
@@ -80,20 +81,6 @@ class Agent(NamedTuple):
 def step_input(env_steps) -> EnvStep:
     """Stack the env steps of each seed (a list of envs.EnvStep) along a seed axis."""
     return EnvStep(*(np.stack(field) for field in zip(*env_steps)))
-
-
-def seed_sharding(num_seeds: int, devices=None):
-    """A NamedSharding that splits the leading seed axis over `devices` (default: all
-    local devices), or None when there is one device. Seeds run independently, so
-    the sharded program has no cross-device communication. When the device count
-    does not divide the number of seeds, the largest count that does is used
-    (3 seeds on 4 devices: 3 devices; 5 seeds: 1, i.e. no sharding)."""
-    devices = list(jax.local_devices() if devices is None else devices)
-    used = max(d for d in range(1, len(devices) + 1) if num_seeds % d == 0)
-    if used == 1:
-        return None
-    mesh = jax.sharding.Mesh(np.array(devices[:used]), ("seed",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,78 +275,3 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
                      learn_seeds_masked=learn_seeds_masked),
         settings=settings,
     )
-
-
-# Seed groups of more than this many run in a fori_loop, fewer are unrolled: XLA:CPU runs
-# convolution gradients inside a loop about 8x slower (see the module docstring), and a few
-# unrolled copies of the update compile in acceptable time.
-MAX_UNROLLED_GROUPS = 8
-
-
-def over_seed_groups(fn: Callable, group: int) -> Callable:
-    """`fn` (a function of pytrees with a leading seed axis, e.g. a vmapped update) run on
-    `group` seeds at a time, the groups one after another, then the seeds left over; the
-    outputs are put back in seed order. `group` 0 (or >= the seed count): one call.
-
-    Why: vmapping the updates of many seeds in one call is not always fastest. On XLA:CPU
-    vmapped convolutions run slower than the same convolutions one seed after another
-    (Nature DQN, 2 seeds: 0.56x one seed's total steps/s vmapped, 1.16x one at a time;
-    benchmarks/results/seeds_cpu.json); `auto_seed_group` picks the group. Each seed's
-    result is the same whichever way the seeds are grouped (tested)."""
-
-    def run(*args):
-        size = jax.tree_util.tree_leaves(args)[0].shape[0]
-        if group <= 0 or group >= size:
-            return fn(*args)
-
-        def part(start, count):
-            return fn(*jax.tree_util.tree_map(
-                lambda x: jax.lax.dynamic_slice_in_dim(x, start, count), args))
-
-        full, tail = divmod(size, group)
-        if full + bool(tail) <= MAX_UNROLLED_GROUPS:
-            parts = [part(g * group, group) for g in range(full)]
-            parts += [part(full * group, tail)] if tail else []
-            return jax.tree_util.tree_map(lambda *p: jnp.concatenate(p), *parts)
-
-        shapes = jax.eval_shape(lambda: part(0, group))
-        out = jax.tree_util.tree_map(lambda s: jnp.zeros((size,) + s.shape[1:], s.dtype),
-                                     shapes)
-
-        def put(out, start, result):
-            return jax.tree_util.tree_map(
-                lambda o, r: jax.lax.dynamic_update_slice_in_dim(o, r, start, 0), out, result)
-
-        out = jax.lax.fori_loop(0, full, lambda g, o: put(o, g * group, part(g * group, group)),
-                                out)
-        return put(out, full * group, part(full * group, tail)) if tail else out
-
-    return run
-
-
-def auto_seed_group(network: Network, spec: EnvSpec, sharding=None) -> int:
-    """How many seeds' updates to vmap together when the config leaves it to us, as
-    measured (benchmarks/results/seeds_cpu.json): on XLA:CPU a network with convolutions
-    updates one seed at a time (Nature DQN on Atari, 2 seeds: 0.56x one seed's total
-    vmapped, 1.16x one after another), anything else all seeds at once (MinAtar's im2col
-    CNN, 16 seeds: 1.67x vmapped, 1.26x in groups of 4; MLPs: matmuls batch well).
-    Seeds sharded over devices are never grouped (a group would gather across them)."""
-    if jax.default_backend() != "cpu" or sharding is not None:
-        return 0
-    obs = jax.ShapeDtypeStruct((1,) + tuple(spec.obs_shape), spec.obs_dtype)
-    params = jax.eval_shape(network.init, jax.random.PRNGKey(0), obs)
-    jaxpr = jax.make_jaxpr(lambda p, o: network.apply(p, o, None))(params, obs).jaxpr
-    return 1 if _has_primitive(jaxpr, "conv_general_dilated") else 0
-
-
-def _has_primitive(jaxpr, name: str) -> bool:
-    """Whether `jaxpr` (or a jaxpr nested in it: pjit, custom_vjp, loops) calls `name`."""
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name == name:
-            return True
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns") and _has_primitive(inner, name):
-                    return True
-    return False

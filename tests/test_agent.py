@@ -98,7 +98,7 @@ def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
     where each seed is computed, not what: 5 seeds in groups of 2 (two groups and a tail
     of one), unrolled and in a fori_loop, equal one call over all 5, prioritized replay and
     two updates per learn included."""
-    import purejaxdqn.agent as agent_module
+    import purejaxdqn.seed_axis as seed_axis
 
     config = CONFIG.replace(replay="prioritized", steps_per_update=1).validate()
     parts = build(config, SPEC.num_actions, SPEC.obs_shape, SPEC.obs_dtype)
@@ -109,7 +109,7 @@ def test_seed_groups_give_each_seed_the_result_of_one_vmapped_call(monkeypatch):
     inputs = [step_input([_step(rng) for _ in keys]) for _ in range(8)]
 
     def learned(group, max_unrolled):
-        monkeypatch.setattr(agent_module, "MAX_UNROLLED_GROUPS", max_unrolled)
+        monkeypatch.setattr(seed_axis, "MAX_UNROLLED_GROUPS", max_unrolled)
         agent = assemble_agent(parts, dataclasses.replace(settings, seed_group=group), SPEC)
         state = agent.init(keys)
         for inp in inputs:
@@ -131,7 +131,7 @@ def test_auto_seed_group_follows_the_network_and_backend():
     """On XLA:CPU (this suite's backend) a network with XLA convolutions updates one seed at
     a time, anything else all seeds together; read from the network's own computation, so
     an im2col CNN counts as convolution-free."""
-    from purejaxdqn.agent import auto_seed_group
+    from purejaxdqn.seed_axis import auto_seed_group
     from purejaxdqn.config import MINATAR, NATURE
     from purejaxdqn.parts import build_network
 

@@ -15,7 +15,8 @@ SCRIPT = textwrap.dedent("""
     import json, os, sys
     import jax, numpy as np
     from purejaxdqn.run import checkpoint
-    from purejaxdqn.agent import make_agent, seed_sharding
+    from purejaxdqn.agent import make_agent
+    from purejaxdqn.seed_axis import seed_sharding
     from purejaxdqn.config import CARTPOLE
     from purejaxdqn.envs.envpool import make_env
     from purejaxdqn.run.train import train

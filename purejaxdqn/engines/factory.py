@@ -104,7 +104,7 @@ def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap:
     """The engine for `config` (see `resolve_engine`), with everything it runs built here
     from the config, once: every seed's envs (env seeds of `segment`, see
     envs.envpool.env_seed), the agent for their spec (parts built once; `sharding` from
-    agent.seed_sharding places the seed axis) and the evaluation. The engines receive
+    seed_axis.seed_sharding places the seed axis) and the evaluation. The engines receive
     these and never read the Config. `overlap` (host: envs step while the device learns)
     means nothing to the fused engine, whose loop has no host side. `options` go to the
     engine: host: timer, jax_env, budget_s; fused: chunk_seconds, max_chunk."""

@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from purejaxdqn.agent import AgentState, seed_sharding
+from purejaxdqn.agent import AgentState
+from purejaxdqn.seed_axis import seed_sharding
 from purejaxdqn.config import Config
 from purejaxdqn.engines import exact_by_default, make_engine
 from purejaxdqn.envs.envpool import env_seed
@@ -79,7 +80,7 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     engine) waits for the envs and the updates in turn, for benchmarking the overlap;
     `engine_options` go to the engine (host: timer; fused: chunk_seconds, max_chunk).
     With several local devices (or `devices`), the seeds are sharded over them
-    (`agent.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
+    (`seed_axis.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
     `record_video(config, run_dir, params, steps)` is called every `record_video_every`
     steps (default: watch.record_video, one evaluation game into RUN_DIR/videos/).
 

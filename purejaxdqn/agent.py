@@ -163,24 +163,46 @@ def make_agent(config: Config, spec: EnvSpec, sharding=None) -> Agent:
     return assemble_agent(parts, settings, spec, transform, sharding)
 
 
+def replay_params(settings: AgentSettings, frame_stack: int,
+                  sampling: Any) -> replay_lib.ReplayParams:
+    """The replay's static parameters for these settings (the agent's, and the memory
+    preflight's, which sizes the replay before any env exists)."""
+    return replay_lib.ReplayParams(
+        capacity_per_env=settings.capacity_per_env, num_envs=settings.num_envs,
+        batch_size=settings.batch_size, frame_stack=frame_stack, n_step=settings.n_step,
+        gamma=settings.gamma, life_loss_terminal=settings.life_loss_terminal,
+        prioritized=sampling.prioritized, alpha=sampling.alpha, eps=sampling.eps)
+
+
 def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
                    transform: ObsTransform | None = None, sharding=None) -> Agent:
     """The agent from ready parts and plain settings (no Config, no component names).
     `transform`: the observation crop `act` applies first (spec is the cropped one).
-    `sharding` (from `seed_sharding`) places every state leaf, input and output,
+    `sharding` (from `seed_axis.seed_sharding`) places every state leaf, input and output,
     all of which lead with the seed axis, on that sharding; None: one device."""
-    network, exploration, sampling, target_update = (
-        parts.network, parts.exploration, parts.sampling, parts.target_update)
-    update = make_update(network, parts.optimizer, parts.objective, target_update,
-                         parts.augmentation)
-    num_envs = settings.num_envs
-    replay_params = replay_lib.ReplayParams(
-        capacity_per_env=settings.capacity_per_env, num_envs=num_envs,
-        batch_size=settings.batch_size, frame_stack=spec.frame_stack, n_step=settings.n_step,
-        gamma=settings.gamma, life_loss_terminal=settings.life_loss_terminal,
-        prioritized=sampling.prioritized, alpha=sampling.alpha, eps=sampling.eps)
-    updates_per_learn = settings.updates_per_learn
-    due_mask = make_due_mask(settings)
+    params = replay_params(settings, spec.frame_stack, parts.sampling)
+    init = _make_init(parts, spec, params)
+    act = _make_act(parts, settings, params, transform)
+    learn_seeds, learn_seeds_masked = _make_learn(parts, settings, params)
+    placed = {} if sharding is None else {"in_shardings": sharding, "out_shardings": sharding}
+    return Agent(
+        init=jax.jit(jax.vmap(init), **placed),
+        act=jax.jit(jax.vmap(act), donate_argnums=0, **placed),
+        learn=jax.jit(learn_seeds, donate_argnums=0, **placed),
+        network=parts.network,
+        updates_per_learn=settings.updates_per_learn,
+        iterations_per_learn=settings.iterations_per_learn,
+        learn_masked=jax.jit(learn_seeds_masked, donate_argnums=0, **placed),
+        learn_due=_make_learn_due(settings),
+        fns=AgentFns(init=init, act=act, learn_seeds=learn_seeds,
+                     learn_seeds_masked=learn_seeds_masked),
+        settings=settings,
+    )
+
+
+def _make_init(parts: Parts, spec: EnvSpec, params: replay_lib.ReplayParams) -> Callable:
+    """init(key) -> one seed's AgentState: fresh learner, empty replay."""
+    num_envs = params.num_envs
 
     def init(key: jax.Array) -> AgentState:
         example_obs = jnp.zeros((1,) + spec.obs_shape, spec.obs_dtype)
@@ -189,8 +211,18 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
             action=jnp.zeros(num_envs, jnp.int32),
             reward=jnp.zeros(num_envs, jnp.float32),
             **{f: jnp.zeros(num_envs, bool) for f in _FLAGS})
-        return AgentState(learner=init_train_state(key, network, parts.optimizer, example_obs),
-                          replay=replay_lib.init(replay_params, example))
+        return AgentState(
+            learner=init_train_state(key, parts.network, parts.optimizer, example_obs),
+            replay=replay_lib.init(params, example))
+
+    return init
+
+
+def _make_act(parts: Parts, settings: AgentSettings, params: replay_lib.ReplayParams,
+              transform: ObsTransform | None) -> Callable:
+    """act(state, env step) -> (state, actions) for one seed: store the step, pick the
+    next actions with the policy part."""
+    num_envs = settings.num_envs
 
     def act(state: AgentState, inp: EnvStep) -> tuple[AgentState, jax.Array]:
         if transform is not None:
@@ -201,10 +233,10 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
         # picked now is ignored by envpool's auto-reset and the new count applies from the
         # next episode's first step on.
         episodes = learner.episodes + jnp.sum(inp.terminated | inp.truncated).astype(jnp.int32)
-        target_params = target_update.on_episode(learner.params, learner.target_params,
-                                                 learner.episodes, episodes)
+        target_params = parts.target_update.on_episode(learner.params, learner.target_params,
+                                                       learner.episodes, episodes)
         actions, _ = parts.policy(learner.params, inp.obs, act_key,
-                                  exploration.epsilon(learner.steps, episodes))
+                                  parts.exploration.epsilon(learner.steps, episodes))
         # Rewards are clipped (then scaled) for learning only; the env wrapper keeps raw scores.
         reward = jnp.sign(inp.reward) if settings.reward_clip else inp.reward
         reward = reward * settings.reward_scale
@@ -214,24 +246,34 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
         new_state = AgentState(
             learner=learner.replace(key=key, steps=learner.steps + num_envs,
                                     episodes=episodes, target_params=target_params),
-            replay=replay_lib.add(replay_params, state.replay, timestep))
+            replay=replay_lib.add(params, state.replay, timestep))
         return new_state, actions
+
+    return act
+
+
+def _make_learn(parts: Parts, settings: AgentSettings,
+                params: replay_lib.ReplayParams) -> tuple[Callable, Callable]:
+    """(learn_seeds, learn_seeds_masked) over every seed: the updates owed per learn."""
+    sampling = parts.sampling
+    update = make_update(parts.network, parts.optimizer, parts.objective, parts.target_update,
+                         parts.augmentation)
 
     def draw(state: AgentState) -> tuple[jax.Array, replay_lib.Batch]:
         """One seed's next batch, and its key after drawing it."""
         key, sample_key = jax.random.split(state.learner.key)
-        batch = replay_lib.sample(replay_params, state.replay, sample_key,
+        batch = replay_lib.sample(params, state.replay, sample_key,
                                   sampling.beta(state.learner.steps))
         return key, batch
 
     # Every seed's batch is drawn at once; the updates run in groups of seeds (see
     # over_seed_groups): the replay is never sliced by seed, only params and batches.
     update_seeds = over_seed_groups(jax.vmap(update), settings.seed_group)
-    reprioritize = jax.vmap(functools.partial(replay_lib.update_priorities, replay_params))
+    reprioritize = jax.vmap(functools.partial(replay_lib.update_priorities, params))
 
     def learn_seeds(state: AgentState) -> tuple[AgentState, dict]:
         history = []  # unrolled on purpose, see the module docstring
-        for _ in range(updates_per_learn):
+        for _ in range(settings.updates_per_learn):
             keys, batch = jax.vmap(draw)(state)
             learner, metrics = update_seeds(state.learner.replace(key=keys), batch)
             replay, priority = state.replay, metrics.pop("priority")
@@ -254,6 +296,12 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
 
         return jax.tree_util.tree_map(keep, new_state, state), metrics
 
+    return learn_seeds, learn_seeds_masked
+
+
+def _make_learn_due(settings: AgentSettings) -> Callable:
+    due_mask = make_due_mask(settings)
+
     def learn_due(iteration: int, steps: int, learning_starts: int, env_steps) -> np.ndarray | None:
         """Host rule: which seeds run `learn` in this env iteration ([S] bool), None if none.
         `env_steps` (one EnvStep per seed) is what `act` stores in this iteration."""
@@ -261,17 +309,4 @@ def assemble_agent(parts: Parts, settings: AgentSettings, spec: EnvSpec,
         due = due_mask(np, iteration, steps, learning_starts, ended)
         return due if due.any() else None
 
-    placed = {} if sharding is None else {"in_shardings": sharding, "out_shardings": sharding}
-    return Agent(
-        init=jax.jit(jax.vmap(init), **placed),
-        act=jax.jit(jax.vmap(act), donate_argnums=0, **placed),
-        learn=jax.jit(learn_seeds, donate_argnums=0, **placed),
-        network=network,
-        updates_per_learn=updates_per_learn,
-        iterations_per_learn=settings.iterations_per_learn,
-        learn_masked=jax.jit(learn_seeds_masked, donate_argnums=0, **placed),
-        learn_due=learn_due,
-        fns=AgentFns(init=init, act=act, learn_seeds=learn_seeds,
-                     learn_seeds_masked=learn_seeds_masked),
-        settings=settings,
-    )
+    return learn_due

@@ -145,14 +145,13 @@ def replay_bytes(config: Config) -> int:
     """Bytes of every seed's replay, from jax.eval_shape (nothing is allocated)."""
     import jax
 
+    from purejaxdqn.agent import AgentSettings, replay_params
     from purejaxdqn.envs.envpool import frame_layout
     from purejaxdqn.parts import build_sampling
-    from purejaxdqn.replay import ReplayParams, state_bytes
+    from purejaxdqn.replay import state_bytes
 
     frame_shape, dtype, stack = frame_layout(config)
-    replay = ReplayParams(config.capacity_per_env, config.num_envs, config.batch_size,
-                          frame_stack=stack, n_step=config.n_step,
-                          prioritized=build_sampling(config).prioritized)
+    replay = replay_params(AgentSettings.of(config), stack, build_sampling(config))
     example = jax.ShapeDtypeStruct((config.num_envs, *frame_shape), dtype)
     return state_bytes(replay, example) * len(config.all_seeds)
 

@@ -256,6 +256,23 @@ class Config:
                 check_choice(registry.field, getattr(self, registry.field), registry.names())
         for name, field in fields.items():  # each setting's own check, as declared
             check_value(field, getattr(self, name))
+        self._check_observations()
+        self._check_seeds_and_replay()
+        self._check_learning_schedule()
+        for registry in REGISTRIES:  # the chosen components' checks against the run
+            if registry.field in fields:
+                check_against = getattr(self.component(registry), "check_against", None)
+                if check_against is not None:
+                    check_against(self)
+        if self.wandb_project:
+            check_wandb_project(self.wandb_project)
+        if self.eval_num_envs > self.eval_episodes:
+            raise ConfigError(
+                f"eval_num_envs ({self.eval_num_envs}) exceeds eval_episodes "
+                f"({self.eval_episodes})")
+        return self
+
+    def _check_observations(self) -> None:
         if len(self.frame_size) != 2 or min(self.frame_size) <= 0:
             raise ConfigError(f"frame_size must be two positive sizes, got {self.frame_size}")
         if self.obs_crop_rows and not (len(self.obs_crop_rows) == 2 and
@@ -269,6 +286,8 @@ class Config:
                 self.obs_crop_rows or self.obs_resize):
             raise ConfigError("the fused engine crops and resizes on the device: "
                               "use obs_transform_on=device")
+
+    def _check_seeds_and_replay(self) -> None:
         if max(self.all_seeds) > MAX_SEED:
             raise ConfigError(
                 f"seeds must be at most {MAX_SEED}, got {max(self.all_seeds)}: each seed owns "
@@ -295,6 +314,8 @@ class Config:
             raise ConfigError(
                 f"batch_size ({self.batch_size}) is larger than replay_capacity "
                 f"({self.replay_capacity})")
+
+    def _check_learning_schedule(self) -> None:
         if self.warmup_steps < self.batch_size:
             raise ConfigError(
                 f"warmup_steps ({self.warmup_steps}) must be at least batch_size "
@@ -312,18 +333,6 @@ class Config:
             raise ConfigError(
                 f"num_envs ({self.num_envs}) and steps_per_update ({self.steps_per_update}) "
                 "must divide one another so updates fall on whole env iterations")
-        for registry in REGISTRIES:  # the chosen components' checks against the run
-            if registry.field in fields:
-                check_against = getattr(self.component(registry), "check_against", None)
-                if check_against is not None:
-                    check_against(self)
-        if self.wandb_project:
-            check_wandb_project(self.wandb_project)
-        if self.eval_num_envs > self.eval_episodes:
-            raise ConfigError(
-                f"eval_num_envs ({self.eval_num_envs}) exceeds eval_episodes "
-                f"({self.eval_episodes})")
-        return self
 
 
 def _own_fields() -> tuple[dataclasses.Field, ...]:

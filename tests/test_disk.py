@@ -53,7 +53,9 @@ def test_a_full_disk_is_one_line_and_keeps_the_checkpoint(small_disk, capsys):
     config = get_preset("cartpole").replace(
         total_steps=3000, warmup_steps=500, log_every=500, eval_every=3000, eval_episodes=2,
         checkpoint_every=1000, checkpoint_minutes=0.0)
-    train(config, run, progress=False, stop_after_steps=1000)
+    train(config, run, progress=True, stop_after_steps=1000)
+    # one save message per save: the save at 1,000 steps is the stop's save too
+    assert capsys.readouterr().out.count("saving checkpoint") == 1
     saved = checkpoint.size_on_disk(run)
     assert checkpoint.read_host(run)["steps"] == 1000
 

@@ -1,6 +1,6 @@
 """A stop at any moment keeps the work: real SIGINT/SIGTERM sent to a real `purejaxdqn
-train` subprocess during start-up, a periodic evaluation, a checkpoint save and the
-final evaluation; each ends in one line, exit 130/143, no traceback, no stale
+train` subprocess during start-up, warm-up, a periodic evaluation, a checkpoint save
+and the final evaluation; each ends in one line, exit 130/143, no traceback, no stale
 temporary, and the newest consistent checkpoint on disk. (Learning-time stops:
 tests/test_crash.py.) The moment is caught by freezing the run (SIGSTOP) as soon as it
 is seen, checking it is still that moment, then signalling and thawing it (SIGCONT):
@@ -18,8 +18,9 @@ from purejaxdqn.run.runlog import read_jsonl
 from train_process import checkpoint_host, start_train
 
 TOTAL, EVAL = 4_000, 1_500  # EVAL does not divide TOTAL: the final evaluation is its own
+WARMUP = 500
 FLAGS = ["--preset", "cartpole", "--engine", "host", "--total-steps", str(TOTAL),
-         "--warmup-steps", "500", "--log-every", "500", "--eval-every", str(EVAL),
+         "--warmup-steps", str(WARMUP), "--log-every", "250", "--eval-every", str(EVAL),
          "--checkpoint-every", "1000", "--eval-episodes", "100", "--eval-num-envs", "1",
          "--no-progress"]
 
@@ -72,9 +73,21 @@ def test_a_stop_at_every_moment_keeps_the_newest_checkpoint(tmp_path):
     assert not os.path.exists(os.path.join(run, "checkpoint"))
     assert not os.path.exists(os.path.join(run, "episodes.csv"))
 
-    # 2. A periodic evaluation (its metrics row is written, its eval row not yet):
-    # abandoned, and the trained state at its step saved.
+    # 2. Warm-up (its one row, at 252 steps: 4 envs; learning starts at 500): the state
+    # reached is saved.
     proc = _start(*FLAGS, "--run-dir", run, cache=cache)
+    out, _ = _signal_when(proc, lambda: [r["step"] < WARMUP
+                                         for r in _rows(run, "metrics.jsonl")] == [True],
+                          signal.SIGINT)
+    reached = _host(run)["steps"]
+    assert 250 <= reached < WARMUP and _host(run)["has_replay"], _host(run)
+    assert out.strip().splitlines()[-1].startswith(f"stopped by SIGINT at {reached:,} steps; "
+                                                   f"checkpoint saved ({reached:,} steps)")
+    _no_temporaries(run)
+
+    # 3. A periodic evaluation (its metrics row is written, its eval row not yet):
+    # abandoned, and the trained state at its step saved.
+    proc = _start("--resume", run, "--no-progress", cache=cache)
     out, _ = _signal_when(proc, lambda: any(r["step"] == EVAL for r in _rows(run, "metrics.jsonl"))
                           and not _rows(run, "eval.jsonl"), signal.SIGTERM)
     assert _host(run)["steps"] == EVAL and not _rows(run, "eval.jsonl")
@@ -82,14 +95,14 @@ def test_a_stop_at_every_moment_keeps_the_newest_checkpoint(tmp_path):
                                                    f"checkpoint saved ({EVAL:,} steps)")
     _no_temporaries(run)
 
-    # 3. A checkpoint save in progress: it finishes (or the previous one stays).
+    # 4. A checkpoint save in progress: it finishes (or the previous one stays).
     proc = _start("--resume", run, "--no-progress", cache=cache)
     _signal_when(proc, lambda: os.path.exists(os.path.join(run, "checkpoint.tmp")),
                  signal.SIGINT)
     _no_temporaries(run)
     assert _host(run)["steps"] > EVAL
 
-    # 4. The final evaluation: the trained state is on disk before it starts.
+    # 5. The final evaluation: the trained state is on disk before it starts.
     proc = _start("--resume", run, "--no-progress", cache=cache)
     out, _ = _signal_when(proc, lambda: _host(run).get("steps") == TOTAL, signal.SIGINT)
     assert "checkpoint saved" in out.strip().splitlines()[-1]
@@ -98,7 +111,7 @@ def test_a_stop_at_every_moment_keeps_the_newest_checkpoint(tmp_path):
         assert json.load(f)["stopped_by"] == "SIGINT"
     _no_temporaries(run)
 
-    # 5. A resume evaluates it and finishes; then there is nothing left to resume.
+    # 6. A resume evaluates it and finishes; then there is nothing left to resume.
     proc = _start("--resume", run, "--no-progress", cache=cache)
     out, err = proc.communicate(timeout=240)
     assert proc.returncode == 0, err

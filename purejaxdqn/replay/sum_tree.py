@@ -54,10 +54,12 @@ def _refresh_ancestors(tree: Array, nodes: Array, levels: int) -> Array:
     Recomputing from children (rather than adding deltas) keeps float sums
     consistent forever; duplicate parents just write the same value twice.
     """
-    for _ in range(levels):
+    def level(_, carry):
+        tree, nodes = carry
         nodes = nodes // 2
-        tree = tree.at[nodes].set(tree[2 * nodes] + tree[2 * nodes + 1])
-    return tree
+        return tree.at[nodes].set(tree[2 * nodes] + tree[2 * nodes + 1]), nodes
+
+    return jax.lax.fori_loop(0, levels, level, (tree, nodes))[0]
 
 
 def set_leaves(tree: Array, index: Array, values: Array) -> Array:
@@ -78,12 +80,13 @@ def descend(tree: Array, u: Array) -> Array:
     An all-zero tree therefore yields leaf 0.
     """
     _, levels = _layout(tree)
-    node = jnp.ones(u.shape, jnp.int32)
-    for _ in range(levels):
+    def level(_, carry):
+        node, u = carry
         left, right = tree[2 * node], tree[2 * node + 1]
         go_right = (right > 0) & ((u >= left) | (left <= 0))
-        u = jnp.where(go_right, u - left, u)
-        node = 2 * node + go_right.astype(jnp.int32)
+        return 2 * node + go_right.astype(jnp.int32), jnp.where(go_right, u - left, u)
+
+    node, _ = jax.lax.fori_loop(0, levels, level, (jnp.ones(u.shape, jnp.int32), u))
     return node - (1 << levels)
 
 

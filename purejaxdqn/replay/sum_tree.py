@@ -5,6 +5,11 @@ node k has children 2k and 2k + 1, and leaf i (0-based) is ``tree[P + i]``.
 Leaves L..P-1 are padding and stay 0. Every function reads P (and so the
 depth) from the array's static shape, so the tree is a plain array a caller
 can keep in any pytree.
+
+The walks over the levels (``descend``, the ancestors' refresh) are ``fori_loop``s,
+not Python loops: unrolled, each of the ~17-20 levels became its own kernels, and on
+XLA:CPU the CartPole program compiled 4.7x slower and learned 1.5x slower (the same
+operations in the same order either way: results are bit-identical).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from typing import Any
 from purejaxdqn.components import (augmentation, exploration, losses, networks, objectives,
                                    optimizers, sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
+from purejaxdqn.replay import check_ring_fits
 from purejaxdqn.settings import (ConfigError, check_choice, check_value, choices_of, help_of,
                                  non_negative, one_of, positive, probability, setting)
 
@@ -306,11 +307,7 @@ class Config:
             raise ConfigError(
                 f"replay_capacity ({self.replay_capacity}) must be a multiple of "
                 f"num_envs ({self.num_envs}): each env owns an equal ring")
-        # One rule with the replay's own (ReplayParams): a stack plus n steps must fit a ring.
-        if self.capacity_per_env < self.n_step + self.frame_stack:
-            raise ConfigError(
-                f"replay_capacity per env ({self.capacity_per_env}) must exceed n_step + "
-                f"frame_stack ({self.n_step + self.frame_stack})")
+        check_ring_fits(self.capacity_per_env, self.frame_stack, self.n_step)  # the replay's rule
         if self.batch_size > self.replay_capacity:
             raise ConfigError(
                 f"batch_size ({self.batch_size}) is larger than replay_capacity "

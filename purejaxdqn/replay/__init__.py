@@ -9,10 +9,14 @@
     state = init(params, example_timestep)
     state = jax.jit(functools.partial(add, params), donate_argnums=0)(state, timestep)
     batch = sample(params, state, key, beta)        # inside the caller's jit
+
+It knows nothing of the Config (a layer below it): `config.Config.validate` checks a
+run's replay sizes with the replay's own `check_ring_fits`.
 """
 
 from purejaxdqn.replay.buffer import (FLAGS, Batch, ReplayParams, ReplayState, StepFlags, Timestep,
-                                      add, init, sample, state_bytes, update_priorities)
+                                      add, check_ring_fits, init, sample, state_bytes,
+                                      update_priorities)
 
-__all__ = ["FLAGS", "Batch", "ReplayParams", "ReplayState", "StepFlags", "Timestep", "add", "init",
-           "sample", "state_bytes", "update_priorities"]
+__all__ = ["FLAGS", "Batch", "ReplayParams", "ReplayState", "StepFlags", "Timestep", "add",
+           "check_ring_fits", "init", "sample", "state_bytes", "update_priorities"]

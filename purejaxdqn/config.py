@@ -234,8 +234,9 @@ class Config:
 
     @property
     def target_update_period_updates(self) -> int:
-        """Hard-copy period in gradient updates (Nature: 10,000 / 4 = 2,500)."""
-        return self.target_update_period // self.steps_per_update
+        """Hard-copy period in gradient updates, as the hard target update counts it."""
+        return self.component(target_updates.TARGET_UPDATES, "hard").period_updates(
+            self.steps_per_update)
 
     def component(self, registry: Registry, name: str | None = None) -> Any:
         """`registry`'s entry chosen here (or entry `name`), built with this config's

@@ -327,11 +327,23 @@ class Config:
             raise ConfigError(
                 f"warmup_steps ({self.warmup_steps}) must be below total_steps "
                 f"({self.total_steps}), or nothing is learned")
-        per_iter = self.num_envs / self.steps_per_update
-        if not (per_iter.is_integer() or (1 / per_iter).is_integer()):
-            raise ConfigError(
-                f"num_envs ({self.num_envs}) and steps_per_update ({self.steps_per_update}) "
-                "must divide one another so updates fall on whole env iterations")
+        learning_cadence(self)  # the agent's cadence, and its rule
+
+
+def learning_cadence(config: Config) -> tuple[int, int]:
+    """(gradient updates per `learn` call, env iterations between calls): the agent's
+    cadence (agent.AgentSettings reads it), here, under the agent's layer, so that
+    Config.validate checks the run with the same rule.
+    Nature: one update per `steps_per_update` agent steps summed over all envs, so that
+    num_envs and steps_per_update must divide one another; note 003: a burst of
+    `updates_per_episode` after each finished episode."""
+    envs, steps = config.num_envs, config.steps_per_update
+    if envs % steps and steps % envs:
+        raise ConfigError(f"num_envs ({envs}) and steps_per_update ({steps}) must divide one "
+                          "another so updates fall on whole env iterations")
+    if config.update_trigger == "episodes":
+        return config.updates_per_episode, 1
+    return max(envs // steps, 1), max(steps // envs, 1)
 
 
 def _own_fields() -> tuple[dataclasses.Field, ...]:

@@ -25,8 +25,8 @@ from purejaxdqn.components import (augmentation, exploration, losses, networks, 
                                    optimizers, sampling, target_updates, targets)
 from purejaxdqn.registry import Registry
 from purejaxdqn.replay import check_ring_fits
-from purejaxdqn.settings import (ConfigError, check_choice, check_value, choices_of, help_of,
-                                 non_negative, one_of, positive, probability, setting)
+from purejaxdqn.settings import (Check, ConfigError, check_choice, check_value, choices_of,
+                                 help_of, non_negative, one_of, positive, probability, setting)
 
 __all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
 
@@ -45,6 +45,14 @@ MAX_REPLAY_CAPACITY = 2**24
 # envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.
 SEED_BLOCK = 2**20
 MAX_SEED = 2**31 // SEED_BLOCK - 1
+# W&B's own rule for project names (wandb.Settings checks it at wandb.init), declared as
+# the setting's check too so that a bad name fails before training, not when logging starts.
+WANDB_PROJECT_MAX_LEN, WANDB_PROJECT_BAD_CHARS = 128, "/\\#?%:"
+wandb_project_name = Check(
+    lambda name: (len(name) <= WANDB_PROJECT_MAX_LEN
+                  and not set(name) & set(WANDB_PROJECT_BAD_CHARS)),
+    f"must be at most {WANDB_PROJECT_MAX_LEN} characters without any of "
+    f"{' '.join(WANDB_PROJECT_BAD_CHARS)}")
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -152,7 +160,7 @@ class Config:
                                               "on a clock)", non_negative)
     wandb_project: str = setting("", "also log the TensorBoard scalars and the config to this "
                                      "Weights & Biases project (needs the wandb extra; offline "
-                                     "without an API key)")
+                                     "without an API key)", wandb_project_name)
 
     # --- engine --------------------------------------------------------------------
     engine: str = setting("auto", "host: envs on the host, one device call per env iteration "
@@ -267,8 +275,6 @@ class Config:
                 check_against = getattr(self.component(registry), "check_against", None)
                 if check_against is not None:
                     check_against(self)
-        if self.wandb_project:
-            check_wandb_project(self.wandb_project)
         if self.eval_num_envs > self.eval_episodes:
             raise ConfigError(
                 f"eval_num_envs ({self.eval_num_envs}) exceeds eval_episodes "
@@ -398,14 +404,3 @@ FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices()
 
 def field_help(name: str) -> str:
     return help_of(fields_by_name()[name])
-
-
-# W&B's own rule for project names (wandb.Settings checks it at wandb.init); checked here
-# too so a bad name fails before training rather than when logging starts.
-WANDB_PROJECT_MAX_LEN, WANDB_PROJECT_BAD_CHARS = 128, "/\\#?%:"
-
-
-def check_wandb_project(name: str) -> None:
-    if set(name) & set(WANDB_PROJECT_BAD_CHARS) or len(name) > WANDB_PROJECT_MAX_LEN:
-        raise ConfigError(f"wandb_project must be at most {WANDB_PROJECT_MAX_LEN} characters "
-                          f"without any of {' '.join(WANDB_PROJECT_BAD_CHARS)}; got {name!r}")

@@ -21,21 +21,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from purejaxdqn.components import (augmentation, exploration, losses, networks, objectives,
-                                   optimizers, sampling, target_updates, targets)
-from purejaxdqn.registry import Registry
+from purejaxdqn.components import REGISTRIES, target_updates
+from purejaxdqn.registry import FieldChoices, Registry, settings_of
 from purejaxdqn.replay import check_ring_fits
-from purejaxdqn.settings import (Check, ConfigError, check_choice, check_value, choices_of,
-                                 help_of, non_negative, one_of, positive, probability, setting)
+from purejaxdqn.settings import (Check, ConfigError, check_choice, check_value, non_negative,
+                                 one_of, positive, probability, setting)
 
-__all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES"]
-
-# The component tables whose entries a Config chooses (by the field each names) and
-# whose declared settings it holds.
-REGISTRIES: tuple[Registry, ...] = (
-    objectives.OBJECTIVES, targets.TARGETS, losses.LOSSES, optimizers.OPTIMIZERS,
-    target_updates.TARGET_UPDATES, exploration.SCHEDULES, sampling.SAMPLING,
-    augmentation.AUGMENTATIONS, networks.TORSOS, networks.HEADS)
+__all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES",
+           "learning_cadence"]
 
 # The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
 # Step counters, schedule lengths and sizes become int32 arrays on the device.
@@ -184,7 +177,7 @@ class Config:
     settings: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
 
     def __init__(self, **values: Any):
-        declared = component_settings()
+        declared = settings_of(REGISTRIES)
         given = dict(values.pop("settings", ()))
         for field in _own_fields():
             object.__setattr__(self, field.name, values.pop(field.name, field.default))
@@ -201,7 +194,7 @@ class Config:
         values = self.__dict__.get("_values")
         if values is not None and name in values:
             return values[name]
-        declared = component_settings()  # registered after this Config was made: its default
+        declared = settings_of(REGISTRIES)  # registered after this Config was made: its default
         if values is not None and name in declared:
             return declared[name].default
         raise AttributeError(f"Config has no field {name!r}")
@@ -216,7 +209,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in _own_fields()}
-        values.update({name: getattr(self, name) for name in component_settings()})
+        values.update({name: getattr(self, name) for name in settings_of(REGISTRIES)})
         return values
 
     def to_json(self) -> str:
@@ -356,51 +349,16 @@ def _own_fields() -> tuple[dataclasses.Field, ...]:
     return tuple(f for f in dataclasses.fields(Config) if f.name != "settings")
 
 
-def component_settings() -> dict[str, dataclasses.Field]:
-    """name -> declaration of every setting the registered components declare."""
-    found: dict[str, dataclasses.Field] = {}
-    for registry in REGISTRIES:
-        for name, field in registry.settings().items():
-            if name in found and found[name] is not field:
-                raise ValueError(f"setting {name!r} is declared by two kinds of component")
-            found[name] = field
-    return found
-
-
 def fields_by_name() -> dict[str, dataclasses.Field]:
     """Every config field, the run's own then the components' settings: name -> declaration
     (its default, `settings.help_of` and check). The CLI's flags are made from these."""
     own = {f.name: f for f in _own_fields()}
-    components = component_settings()
+    components = settings_of(REGISTRIES)
     clash = set(own) & set(components)
     if clash:
         raise ValueError(f"component setting(s) {', '.join(sorted(clash))} shadow Config fields")
     return {**own, **components}
 
 
-class _FieldChoices(Mapping):
-    """field -> allowed values: a component field's are its registry's names, read when
-    asked, so a component registered later (from outside the package) counts; any other
-    setting's are those its declaration lists (`settings.one_of`)."""
-
-    def _all(self) -> dict[str, tuple[str, ...]]:
-        fields = fields_by_name()
-        declared = {name: choices_of(f) for name, f in fields.items() if choices_of(f)}
-        return {**{r.field: r.names() for r in REGISTRIES if r.field in fields}, **declared}
-
-    def __getitem__(self, name: str) -> tuple[str, ...]:
-        return self._all()[name]
-
-    def __iter__(self):
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-
 # Allowed values of the string fields (validate checks them; --help lists them).
-FIELD_CHOICES: Mapping[str, tuple[str, ...]] = _FieldChoices()
-
-
-def field_help(name: str) -> str:
-    return help_of(fields_by_name()[name])
+FIELD_CHOICES: Mapping[str, tuple[str, ...]] = FieldChoices(fields_by_name, REGISTRIES)

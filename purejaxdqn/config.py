@@ -23,17 +23,15 @@ from typing import Any
 
 from purejaxdqn.components import REGISTRIES, target_updates
 from purejaxdqn.registry import FieldChoices, Registry, settings_of
-from purejaxdqn.replay import check_ring_fits
+from purejaxdqn.replay import MAX_TRANSITIONS, check_ring_fits
 from purejaxdqn.settings import (Check, ConfigError, check_choice, check_value, non_negative,
                                  one_of, positive, probability, setting)
 
 __all__ = ["Config", "ConfigError", "check_choice", "fields_by_name", "FIELD_CHOICES",
            "learning_cadence"]
 
-# The replay's sum tree adds float32 masses: sums of ones are exact only up to 2^24.
 # Step counters, schedule lengths and sizes become int32 arrays on the device.
 MAX_INT = 2**31 - 1
-MAX_REPLAY_CAPACITY = 2**24
 # Env seeds: seed s owns [s * SEED_BLOCK, (s + 1) * SEED_BLOCK) (see envs.env_seed);
 # envpool takes int32 seeds, so s * SEED_BLOCK + SEED_BLOCK must stay below 2^31.
 SEED_BLOCK = 2**20
@@ -294,10 +292,10 @@ class Config:
             raise ConfigError(
                 f"seeds must be at most {MAX_SEED}, got {max(self.all_seeds)}: each seed owns "
                 f"a block of {SEED_BLOCK:,} env seeds and envpool seeds are int32")
-        if self.replay_capacity > MAX_REPLAY_CAPACITY:
+        if self.replay_capacity > MAX_TRANSITIONS:
             raise ConfigError(
                 f"replay_capacity ({self.replay_capacity:,}) exceeds 2^24 = "
-                f"{MAX_REPLAY_CAPACITY:,}: the sum tree that samples the replay adds float32 "
+                f"{MAX_TRANSITIONS:,}: the sum tree that samples the replay adds float32 "
                 "masses, exact only up to 2^24 transitions")
         if self.n_step > 10:
             raise ConfigError(f"n_step must be in 1..10, got {self.n_step}")

@@ -26,6 +26,9 @@ from purejaxdqn.replay import frames, nstep, sum_tree
 from purejaxdqn.settings import ConfigError
 
 Array = jax.Array
+# The sum tree adds float32 masses: sums of ones (uniform priorities) are exact only up to
+# 2^24, so a replay holds at most this many transitions (Config.validate refuses more).
+MAX_TRANSITIONS = 2**24
 
 
 class StepFlags(NamedTuple):
@@ -123,7 +126,7 @@ class ReplayParams:
         check_ring_fits(self.capacity_per_env, self.frame_stack, self.n_step)
         if self.prioritized and not self.eps > 0:
             raise ValueError("eps must be > 0 so every valid leaf keeps nonzero mass")
-        if not self.prioritized and self.num_leaves > 2**24:
+        if not self.prioritized and self.num_leaves > MAX_TRANSITIONS:
             raise ValueError("uniform replay counts in float32: at most 2^24 transitions")
 
     @property

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from purejaxdqn.components import REGISTRIES, target_updates
-from purejaxdqn.registry import FieldChoices, Registry, settings_of
+from purejaxdqn.registry import FieldChoices, Registry, declared_settings
 from purejaxdqn.replay import MAX_TRANSITIONS, check_ring_fits
 from purejaxdqn.settings import (Check, ConfigError, check_choice, check_value, non_negative,
                                  one_of, positive, probability, setting)
@@ -175,7 +175,7 @@ class Config:
     settings: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), repr=False)
 
     def __init__(self, **values: Any):
-        declared = settings_of(REGISTRIES)
+        declared = declared_settings(REGISTRIES)
         given = dict(values.pop("settings", ()))
         for field in _own_fields():
             object.__setattr__(self, field.name, values.pop(field.name, field.default))
@@ -192,7 +192,8 @@ class Config:
         values = self.__dict__.get("_values")
         if values is not None and name in values:
             return values[name]
-        declared = settings_of(REGISTRIES)  # registered after this Config was made: its default
+        # a setting registered after this Config was made: its default
+        declared = declared_settings(REGISTRIES)
         if values is not None and name in declared:
             return declared[name].default
         raise AttributeError(f"Config has no field {name!r}")
@@ -207,7 +208,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in _own_fields()}
-        values.update({name: getattr(self, name) for name in settings_of(REGISTRIES)})
+        values.update({name: getattr(self, name) for name in declared_settings(REGISTRIES)})
         return values
 
     def to_json(self) -> str:
@@ -351,7 +352,7 @@ def fields_by_name() -> dict[str, dataclasses.Field]:
     """Every config field, the run's own then the components' settings: name -> declaration
     (its default, `settings.help_of` and check). The CLI's flags are made from these."""
     own = {f.name: f for f in _own_fields()}
-    components = settings_of(REGISTRIES)
+    components = declared_settings(REGISTRIES)
     clash = set(own) & set(components)
     if clash:
         raise ValueError(f"component setting(s) {', '.join(sorted(clash))} shadow Config fields")

@@ -5,8 +5,8 @@ Each kind's module owns its table (`losses.LOSSES`, `targets.TARGETS`,
 `exploration.SCHEDULES`, `networks.TORSOS`, `networks.HEADS`,
 `augmentation.AUGMENTATIONS`, `sampling.SAMPLING`; `components.REGISTRIES` lists them);
 the Config field named by `Registry.field` chooses an entry, and its allowed values are
-the table's names (`FieldChoices`). The settings the entries declare (`settings_of`)
-are the Config's settings too.
+the table's names (`FieldChoices`). The settings the entries declare
+(`declared_settings`) are the Config's settings too.
 
 An entry is either the component itself, where it has no settings (a loss, a TD
 rule), or a frozen dataclass of its settings (`settings.Settings` fields, each with
@@ -92,7 +92,7 @@ def _settings_of(entry: Any) -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(entry) if _is_settings_class(entry) else ()
 
 
-def settings_of(registries: Iterable[Registry]) -> dict[str, dataclasses.Field]:
+def declared_settings(registries: Iterable[Registry]) -> dict[str, dataclasses.Field]:
     """name -> declaration of every setting the registries' entries declare. A name two
     kinds declare is refused: a Config holds one value per name."""
     found: dict[str, dataclasses.Field] = {}

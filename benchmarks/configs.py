@@ -19,7 +19,7 @@ def bench_config(game: str, num_envs: int, quick: bool, batch_size: int = 32,
     """The Nature config at benchmark scale. Identical for learner-only, end-to-end and
     the profile at one num_envs (so the compilation cache serves all three); only
     `log_every` (host-side) changes per end-to-end run."""
-    from purejaxdqn.config import NATURE
+    from purejaxdqn.presets import NATURE
 
     g = steps_per_learn(num_envs)
     warmup = round_up(max(batch_size, 64 if quick else 256, (4 if quick else 8) * g), g)
@@ -32,8 +32,8 @@ def bench_config(game: str, num_envs: int, quick: bool, batch_size: int = 32,
 
 
 def env_spec(game: str):
-    from purejaxdqn.config import NATURE
     from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.presets import NATURE
 
     env = make_env(NATURE.replace(env_id=game, num_envs=1))
     spec = env.spec

@@ -71,7 +71,7 @@ def learner(sizes: dict, smoke: bool) -> list[dict]:
 
 
 def _atari(num_envs: int, smoke: bool):
-    from purejaxdqn.config import NATURE
+    from purejaxdqn.presets import NATURE
 
     warmup = 64 if smoke else 2_048
     return NATURE.replace(num_envs=num_envs, warmup_steps=max(warmup, 2 * num_envs),
@@ -96,7 +96,7 @@ def atari_engines(sizes: dict, smoke: bool, root: str) -> list[dict]:
 
 def seeds(sizes: dict, smoke: bool, root: str, game: str) -> list[dict]:
     from benchmarks.end_to_end import end_to_end
-    from purejaxdqn.config import MINATAR
+    from purejaxdqn.presets import MINATAR
 
     rows = []
     for k in sizes["seeds"]:

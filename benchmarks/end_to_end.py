@@ -15,7 +15,7 @@ from benchmarks.common import round_up, stats
 
 def end_to_end(config, overlap: bool, reps: int, window_steps: int, root: str) -> dict:
     """The real trainer; throughput per log window after warm-up, first window dropped."""
-    from purejaxdqn.agent import learning_cadence
+    from purejaxdqn.config import learning_cadence
     from purejaxdqn.run.runlog import read_jsonl
     from purejaxdqn.run.train import train
 
@@ -57,7 +57,7 @@ def serial_profile(config, min_seconds: float, min_learns: int) -> dict:
     (`overlap=False`), its engine reporting each phase's seconds to a timer. Phases
     before the third `learn` call (compilation) are dropped; the run goes on for at
     least `min_learns` timed `learn` calls and about `min_seconds`."""
-    from purejaxdqn.agent import learning_cadence
+    from purejaxdqn.config import learning_cadence
     from purejaxdqn.run.train import train
 
     n = config.num_envs

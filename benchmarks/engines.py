@@ -30,7 +30,7 @@ import tempfile
 
 from benchmarks.common import log, machine_info, write_json
 from benchmarks.end_to_end import end_to_end
-from purejaxdqn.config import CARTPOLE, MINATAR, NATURE
+from purejaxdqn.presets import CARTPOLE, MINATAR, NATURE
 
 WORKLOADS = {
     "cartpole": CARTPOLE.replace(

@@ -71,7 +71,7 @@ def updates(name: str, config, spec, reps: int, limit: float) -> dict:
 
 def run(game: str, reps: int) -> dict:
     from benchmarks.configs import bench_config, env_spec
-    from purejaxdqn.config import get_preset
+    from purejaxdqn.presets import get_preset
 
     machine = machine_info()
     log("learner_limit: matrix products")

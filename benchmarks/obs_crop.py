@@ -37,8 +37,8 @@ def _loop(mode: str, num_envs: int):
     import jax
 
     from purejaxdqn.agent import make_agent, step_input
-    from purejaxdqn.config import get_preset
     from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.presets import get_preset
 
     config = get_preset("breakout-cropped").replace(num_envs=num_envs, replay_capacity=8_192,
                                                      warmup_steps=32)

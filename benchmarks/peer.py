@@ -97,7 +97,7 @@ def peer_config():
 
 def cli_flags(config) -> list[str]:
     """`purejaxdqn train` flags that give `config` from the cartpole preset."""
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
 
     flags = ["--preset", "cartpole"]
     for name, value in config.to_dict().items():

@@ -35,8 +35,9 @@ from experiments.ablate.plan import canonical_env
 from experiments.ablate.statistics import iqm_with_ci
 from experiments.common import AblationError, Interrupted, check_out, read_json, split_list
 from experiments.runner import decide, train_session, wall_s
-from purejaxdqn.config import PRESETS, Config, ConfigError
+from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.scores import human_normalized
+from purejaxdqn.presets import PRESETS
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.tools.cli import OneLineParser

@@ -33,8 +33,9 @@ import numpy as np
 from experiments.common import AblationError, Interrupted, check_out, split_list
 from experiments.runner import decide, train_session
 from experiments.young_tian_figure import ImageError, comparison_figure, load_image
-from purejaxdqn.config import PRESETS, Config, ConfigError
+from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
+from purejaxdqn.presets import PRESETS
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.tools.fieldparse import parse_int

@@ -6,7 +6,7 @@
     python -m experiments.seed_agents breakout-double-nature --seeds 0
     python -m experiments.seed_agents breakout-cropped --seeds 0
 
-Each agent is a named preset (`purejaxdqn.config.PRESETS`, mapped setting by
+Each agent is a named preset (`purejaxdqn.presets.PRESETS`, mapped setting by
 setting to its note in experiments/README.md). The seeds train side by side in
 ONE `train()` call into `OUT/runs/<agent>/` (OUT defaults to
 experiments/results/<agent>); re-running the same command resumes an
@@ -51,7 +51,8 @@ from experiments.ablate.plan import parse_overrides
 from experiments.common import (AblationError, Interrupted, check_out, read_json, split_list,
                                 write_json)
 from experiments.runner import decide, train_session, wall_s
-from purejaxdqn.config import Config, ConfigError, get_preset
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.presets import get_preset
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
 from purejaxdqn.tools.fieldparse import parse_int

@@ -32,7 +32,7 @@ import numpy as np
 
 from purejaxdqn import replay as replay_lib
 from purejaxdqn.components.networks import Network
-from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.config import Config, ConfigError, learning_cadence
 from purejaxdqn.envs.envpool import EnvSpec, EnvStep
 from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.observations import ObsTransform, make_obs_transform
@@ -111,16 +111,6 @@ class AgentSettings:
                    by_episodes=config.update_trigger == "episodes",
                    updates_per_learn=updates, iterations_per_learn=iterations,
                    seed_group=config.seed_group)
-
-
-def learning_cadence(config: Config) -> tuple[int, int]:
-    """(updates per `learn` call, env iterations between calls). Nature: one update per
-    `steps_per_update` agent steps summed over all envs; note 003: a burst of
-    `updates_per_episode` after each finished episode."""
-    if config.update_trigger == "episodes":
-        return config.updates_per_episode, 1
-    per_iteration = config.num_envs / config.steps_per_update
-    return max(int(per_iteration), 1), max(int(round(1 / per_iteration)), 1)
 
 
 def make_due_mask(settings: AgentSettings) -> Callable:

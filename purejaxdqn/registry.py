@@ -3,8 +3,10 @@
 Each kind's module owns its table (`losses.LOSSES`, `targets.TARGETS`,
 `optimizers.OPTIMIZERS`, `target_updates.TARGET_UPDATES`,
 `exploration.SCHEDULES`, `networks.TORSOS`, `networks.HEADS`,
-`augmentation.AUGMENTATIONS`, `sampling.SAMPLING`); the Config field named by
-`Registry.field` chooses an entry, and its allowed values are the table's names.
+`augmentation.AUGMENTATIONS`, `sampling.SAMPLING`; `components.REGISTRIES` lists them);
+the Config field named by `Registry.field` chooses an entry, and its allowed values are
+the table's names (`FieldChoices`). The settings the entries declare
+(`declared_settings`) are the Config's settings too.
 
 An entry is either the component itself, where it has no settings (a loss, a TD
 rule), or a frozen dataclass of its settings (`settings.Settings` fields, each with
@@ -22,9 +24,10 @@ Adding a component is one class (or function) and one decorator:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from purejaxdqn.settings import check_choice
+from purejaxdqn.settings import check_choice, choices_of
 
 T = TypeVar("T")
 
@@ -87,3 +90,41 @@ def _is_settings_class(entry: Any) -> bool:
 
 def _settings_of(entry: Any) -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(entry) if _is_settings_class(entry) else ()
+
+
+def declared_settings(registries: Iterable[Registry]) -> dict[str, dataclasses.Field]:
+    """name -> declaration of every setting the registries' entries declare. A name two
+    kinds declare is refused: a Config holds one value per name."""
+    found: dict[str, dataclasses.Field] = {}
+    for registry in registries:
+        for name, field in registry.settings().items():
+            if name in found and found[name] is not field:
+                raise ValueError(f"setting {name!r} is declared by two kinds of component")
+            found[name] = field
+    return found
+
+
+class FieldChoices(Mapping):
+    """field -> allowed values, of the fields `fields()` declares: a component field's are
+    its registry's names, read when asked, so a component registered later (from outside
+    the package) counts; any other setting's are those its declaration lists
+    (`settings.one_of`)."""
+
+    def __init__(self, fields: Callable[[], dict[str, dataclasses.Field]],
+                 registries: tuple[Registry, ...]):
+        self._fields, self._registries = fields, registries
+
+    def _all(self) -> dict[str, tuple[str, ...]]:
+        fields = self._fields()
+        declared = {name: choices_of(f) for name, f in fields.items() if choices_of(f)}
+        return {**{r.field: r.names() for r in self._registries if r.field in fields},
+                **declared}
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        return self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

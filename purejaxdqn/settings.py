@@ -22,9 +22,9 @@ class ConfigError(ValueError):
 
 
 class Check(NamedTuple):
-    """`ok(value)` is False for a bad value; the error then reads '<name> <rule>, got <value>'.
-    A check made by `one_of` also lists its `choices`: argparse, `--help` and the error's
-    "did you mean" read them from there."""
+    """`ok(value)` is False for a bad value; the error then reads '<name> <rule>, got <value>'
+    (a string value quoted). A check made by `one_of` also lists its `choices`: argparse,
+    `--help` and the error's "did you mean" read them from there."""
 
     ok: Callable[[Any], bool]
     rule: str
@@ -69,7 +69,8 @@ def check_value(field: dataclasses.Field, value: Any) -> None:
     if check is not None and check.choices:
         check_choice(field.name, value, check.choices)
     elif check is not None and not check.ok(value):
-        raise ConfigError(f"{field.name} {check.rule}, got {value}")
+        shown = repr(value) if isinstance(value, str) else value  # quoted: blanks in it show
+        raise ConfigError(f"{field.name} {check.rule}, got {shown}")
 
 
 def check_fields(obj: Any) -> None:

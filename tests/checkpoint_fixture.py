@@ -30,9 +30,9 @@ def templates(key: jax.Array):
     """(learner, replay) as `train` holds them for one seed (leading seed axis of 1):
     an MLP of 8 hidden units on CartPole's 4 floats, a ring of 8 slots, 1 env."""
     from purejaxdqn import replay as replay_lib
-    from purejaxdqn.config import CARTPOLE
     from purejaxdqn.learner import init_train_state
     from purejaxdqn.parts import build_network, build_optimizer
+    from purejaxdqn.presets import CARTPOLE
 
     config = CARTPOLE.replace(mlp_hidden=(8,), head_hidden=8)
     network = build_network(config, 2, (4,), jnp.float32)

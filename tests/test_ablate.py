@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `experiments` is not an installed package
 
 from experiments import ablate  # noqa: E402
-from purejaxdqn.config import NATURE  # noqa: E402
+from purejaxdqn.presets import NATURE  # noqa: E402
 
 
 # --- parsing --------------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_sigterm_stops_ablate_with_exit_143_and_a_checkpoint(tmp_path):
 def test_every_variant_applies_to_minatar(tmp_path):
     """The `minatar` preset is the base for MinAtar envs, every variant valid."""
     from experiments.ablate.plan import plan_ablation
-    from purejaxdqn.config import MINATAR, VARIANTS
+    from purejaxdqn.presets import MINATAR, VARIANTS
 
     plan = plan_ablation("Breakout-MinAtar", list(VARIANTS), [0, 1], budget=10_000,
                          out_dir=str(tmp_path))
@@ -238,7 +238,7 @@ def test_every_variant_applies_to_minatar(tmp_path):
 
 def test_ad_hoc_variants_are_defined_on_the_command_line(tmp_path):
     from experiments.ablate.plan import parse_variants, plan_ablation
-    from purejaxdqn.config import CARTPOLE, VARIANTS
+    from purejaxdqn.presets import CARTPOLE, VARIANTS
 
     parsed = parse_variants("nature,fast:learning_rate=1e-3,n-step=3,double")
     assert parsed == {"nature": {}, "fast": {"learning_rate": 1e-3, "n_step": 3},

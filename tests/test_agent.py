@@ -132,8 +132,8 @@ def test_auto_seed_group_follows_the_network_and_backend():
     a time, anything else all seeds together; read from the network's own computation, so
     an im2col CNN counts as convolution-free."""
     from purejaxdqn.seed_axis import auto_seed_group
-    from purejaxdqn.config import MINATAR, NATURE
     from purejaxdqn.parts import build_network
+    from purejaxdqn.presets import MINATAR, NATURE
 
     assert jax.default_backend() == "cpu"
     atari = EnvSpec("atari", "B", "B", 4, (4, 84, 84), np.uint8, 4)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from purejaxdqn.agent import make_agent
-from purejaxdqn.config import PRESETS
 from purejaxdqn.envs.envpool import make_env
+from purejaxdqn.presets import PRESETS
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.run.train import train

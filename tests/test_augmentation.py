@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from purejaxdqn.components.augmentation import intensity, random_shift, shift_with_offsets
-from purejaxdqn.config import PRESETS, ConfigError
+from purejaxdqn.config import ConfigError
 from purejaxdqn.parts import build_augmentation
+from purejaxdqn.presets import PRESETS
 
 IMG = np.array([[1, 2, 3],
                 [4, 5, 6],

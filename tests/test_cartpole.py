@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from purejaxdqn.config import CARTPOLE, PRESETS, VARIANTS, apply_variant
+from purejaxdqn.presets import CARTPOLE, PRESETS, VARIANTS, apply_variant
 
 # presets that are whole experiments, not component variants, are trained by their own
 # tests: the seed notes' (tests/test_seed_agents.py), Atari-100k's (tests/test_atari100k.py)

@@ -140,7 +140,7 @@ def test_a_format_that_is_not_a_version_is_unreadable(tmp_path, value):
 
 
 def test_cli_resume_of_a_newer_format_is_one_line_exit_2(tmp_path, capsys):
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
     from purejaxdqn.tools.cli import main
 
     run = _copy_fixture(tmp_path)

@@ -70,7 +70,7 @@ def _assert_one_line_exit_2(result, fragment):
 
 def _fake_run(tmp_path):
     """A run dir as the resume checks see it: config.json and a checkpoint marker."""
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
 
     run = tmp_path / "run"
     (run / "checkpoint").mkdir(parents=True)
@@ -108,7 +108,7 @@ def test_resume_of_a_file_says_it_is_not_a_directory(tmp_path):
 
 
 def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
 
     run = _fake_run(tmp_path)
     # finished: its last evaluation is at its last step (one stopped during the final
@@ -125,7 +125,7 @@ def test_resume_of_a_finished_run_says_it_is_finished(tmp_path):
 
 
 def test_run_dir_names_every_seed():
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
     from purejaxdqn.tools.cli import _seeds_name
 
     assert _seeds_name(CARTPOLE.replace(seed=3)) == "seed3"
@@ -135,8 +135,8 @@ def test_run_dir_names_every_seed():
 def test_fused_engine_on_atari_warns_on_cpu_only():
     import jax
 
-    from purejaxdqn.config import NATURE
     from purejaxdqn.engines import slower_engine_warning
+    from purejaxdqn.presets import NATURE
 
     warning = slower_engine_warning(NATURE.replace(engine="fused"))
     if jax.default_backend() == "cpu":
@@ -148,7 +148,7 @@ def test_fused_engine_on_atari_warns_on_cpu_only():
 
 
 def test_resume_accepts_the_allow_list_and_repeated_values():
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
     from purejaxdqn.run.preflight import RESUME_MAY_CHANGE, check_resume_flags
 
     assert RESUME_MAY_CHANGE == ("checkpoint_every", "checkpoint_minutes", "wandb_project")
@@ -263,7 +263,7 @@ def test_no_silent_change_is_refused_in_one_line(tmp_path, monkeypatch, capsys, 
 
 
 def test_rising_epsilon_when_asked_and_presets_on_other_env_kinds_are_accepted():
-    from purejaxdqn.config import CARTPOLE, MINATAR, NATURE, get_preset
+    from purejaxdqn.presets import CARTPOLE, MINATAR, NATURE, get_preset
     from purejaxdqn.run.preflight import preset_for_env
 
     get_preset("cartpole").replace(epsilon_start=0.1, epsilon_end=0.5,
@@ -282,7 +282,7 @@ def test_rising_epsilon_when_asked_and_presets_on_other_env_kinds_are_accepted()
 
 
 def test_resume_refuses_a_config_json_edited_after_its_checkpoint(tmp_path):
-    from purejaxdqn.config import CARTPOLE
+    from purejaxdqn.presets import CARTPOLE
 
     run = _fake_run(tmp_path)
     (run / "checkpoint" / "config.json").write_text(CARTPOLE.to_json())

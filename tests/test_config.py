@@ -1,7 +1,7 @@
 import pytest
 
-from purejaxdqn.config import (CARTPOLE, NATURE, PRESETS, VARIANTS, Config, ConfigError,
-                               apply_variant)
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.presets import CARTPOLE, NATURE, PRESETS, VARIANTS, apply_variant
 
 
 def test_nature_defaults_in_agent_steps():

@@ -46,7 +46,7 @@ def _resume(run, capsys):
 
 
 def test_a_full_disk_is_one_line_and_keeps_the_checkpoint(small_disk, capsys):
-    from purejaxdqn.config import get_preset
+    from purejaxdqn.presets import get_preset
     from purejaxdqn.run.train import train
 
     run = str(small_disk / "run")

@@ -6,8 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from purejaxdqn.config import CARTPOLE, MINATAR, ConfigError
+from purejaxdqn.config import ConfigError
 from purejaxdqn.engines import make_engine, resolve_engine
+from purejaxdqn.presets import CARTPOLE, MINATAR
 
 SMALL = CARTPOLE.replace(num_envs=2, warmup_steps=200, replay_capacity=2_000, batch_size=16,
                          steps_per_update=2, target_update_period=100, mlp_hidden=(32,),
@@ -149,7 +150,7 @@ def test_fused_atari_through_envpool_xla_equals_host():
     """Atari in the fused loop (envpool's XLA interface) against the host engine: the
     same env seeds give the same games, so the replay's actions, flags and frames and
     the episode log match exactly; parameters to a float tolerance (as above)."""
-    from purejaxdqn.config import NATURE
+    from purejaxdqn.presets import NATURE
 
     config = NATURE.replace(env_id="Pong", num_envs=2, warmup_steps=60, replay_capacity=400,
                             batch_size=4, steps_per_update=2, target_update_period=20,

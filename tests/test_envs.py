@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from purejaxdqn.config import CARTPOLE, NATURE, ConfigError
+from purejaxdqn.config import ConfigError
 from purejaxdqn.envs.envpool import make_env, resolve_env_id
+from purejaxdqn.presets import CARTPOLE, NATURE
 
 
 def test_resolve_names():

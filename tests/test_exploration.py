@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.components.exploration import epsilon_greedy
-from purejaxdqn.config import NATURE
 from purejaxdqn.parts import build_exploration
+from purejaxdqn.presets import NATURE
 
 
 def test_linear_schedule_values():
@@ -56,8 +56,8 @@ def test_partial_epsilon_mixes_in_expected_proportion():
 
 def test_the_policy_is_epsilon_greedy_over_the_networks_q_values():
     from purejaxdqn.components.exploration import make_policy
-    from purejaxdqn.config import CARTPOLE
     from purejaxdqn.parts import build_network
+    from purejaxdqn.presets import CARTPOLE
 
     net = build_network(CARTPOLE, 3, (4,), jnp.float32)
     obs = jax.random.normal(jax.random.PRNGKey(0), (64, 4))

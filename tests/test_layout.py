@@ -9,8 +9,8 @@ import purejaxdqn
 
 ROOT = os.path.dirname(purejaxdqn.__file__)
 # bottom to top; a name is a top-level module or sub-package of purejaxdqn
-LAYERS = ["settings", "registry", "components", "config", "replay", "envs", "learner", "parts",
-          "seed_axis", "agent", "evaluation", "engines", "run", "tools"]
+LAYERS = ["settings", "registry", "components", "replay", "config", "presets", "envs", "learner",
+          "parts", "seed_axis", "agent", "evaluation", "engines", "run", "tools"]
 OUTSIDE_LAYERS = {"__init__", "__main__"}  # the package's front door: the version, the CLI
 
 

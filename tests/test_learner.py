@@ -4,9 +4,9 @@ import numpy as np
 
 from purejaxdqn.components.objectives import td_errors
 from purejaxdqn.components.targets import q_learning_target
-from purejaxdqn.config import CARTPOLE, NATURE
 from purejaxdqn.learner import Transitions, init_train_state
 from purejaxdqn.parts import build_network, build_optimizer, build_update
+from purejaxdqn.presets import CARTPOLE, NATURE
 
 
 def build(config, obs_shape, dtype, num_actions=4):

@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.components.networks import dueling_aggregate, param_count
-from purejaxdqn.config import CARTPOLE, MINATAR, NATURE
 from purejaxdqn.parts import build_network
+from purejaxdqn.presets import CARTPOLE, MINATAR, NATURE
 
 
 def test_nature_cnn_shape_and_parameter_count():

@@ -15,10 +15,10 @@ from purejaxdqn.components.losses import LOSSES
 from purejaxdqn.components.networks import TORSOS, Network, NetworkOutput
 from purejaxdqn.components.objectives import ObjectiveAux, forward_passes, make_td_objective
 from purejaxdqn.components.targets import TARGETS
-from purejaxdqn.config import CARTPOLE
 from purejaxdqn.learner import Transitions, init_train_state, make_update
 from purejaxdqn.parts import (build_network, build_objective, build_optimizer, build_target_update,
                              build_update)
+from purejaxdqn.presets import CARTPOLE
 from purejaxdqn.settings import ConfigError
 
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from purejaxdqn.config import (CARTPOLE, DATA_EFFICIENT, MINATAR, NATURE, PRESETS, VARIANTS,
-                               apply_variant)
+from purejaxdqn.presets import (CARTPOLE, DATA_EFFICIENT, MINATAR, NATURE, PRESETS, VARIANTS,
+                                apply_variant)
 
 NEW_PRESETS = ("rainbow", "der", "minatar-rainbow")
 

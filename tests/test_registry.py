@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import pytest
 
 from purejaxdqn.components.losses import LOSSES
-from purejaxdqn.config import CARTPOLE, FIELD_CHOICES, NATURE, ConfigError
+from purejaxdqn.config import FIELD_CHOICES, ConfigError
+from purejaxdqn.presets import CARTPOLE, NATURE
 from purejaxdqn.registry import Registry
 from purejaxdqn.run.runlog import read_jsonl
 

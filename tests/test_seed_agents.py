@@ -13,10 +13,11 @@ from experiments import seed_agents
 from experiments.runner import decide
 from purejaxdqn.agent import make_agent, step_input
 from purejaxdqn.components.target_updates import episode_hard_update
-from purejaxdqn.config import PRESETS, Config, ConfigError, get_preset
+from purejaxdqn.config import Config, ConfigError
 from purejaxdqn.envs.envpool import EnvSpec, EnvStep, VecEnv
 from purejaxdqn.envs.observations import make_obs_transform, nearest_indices
 from purejaxdqn.parts import build_exploration
+from purejaxdqn.presets import PRESETS, get_preset
 
 
 # --- exploration ------------------------------------------------------------------

@@ -17,8 +17,8 @@ SCRIPT = textwrap.dedent("""
     from purejaxdqn.run import checkpoint
     from purejaxdqn.agent import make_agent
     from purejaxdqn.seed_axis import seed_sharding
-    from purejaxdqn.config import CARTPOLE
     from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.presets import CARTPOLE
     from purejaxdqn.run.train import train
 
     out = sys.argv[1]

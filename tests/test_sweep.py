@@ -15,7 +15,7 @@ import pytest
 
 from experiments import ablate, sweep
 from experiments.runner import decide
-from purejaxdqn.config import CARTPOLE
+from purejaxdqn.presets import CARTPOLE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--env", "CartPole-v1", "--seeds", "0,1", "--budget", "1000",

@@ -5,7 +5,7 @@ import shutil
 import jax
 import numpy as np
 
-from purejaxdqn.config import CARTPOLE, NATURE
+from purejaxdqn.presets import CARTPOLE, NATURE
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.runlog import read_jsonl
 from purejaxdqn.run.train import train
@@ -107,7 +107,7 @@ def test_seeds_side_by_side_match_separate_runs(tmp_path):
 
 def test_rainbow_lite_components_train_on_the_nature_cnn(tmp_path):
     # double + dueling + 3-step + prioritized replay on pixels, a few dozen updates
-    from purejaxdqn.config import apply_variant
+    from purejaxdqn.presets import apply_variant
 
     config = apply_variant(ATARI_SMOKE, "rainbow-lite").replace(
         total_steps=800, warmup_steps=400, eval_every=0, eval_episodes=1,

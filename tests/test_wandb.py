@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from purejaxdqn.config import CARTPOLE, ConfigError
+from purejaxdqn.config import ConfigError
+from purejaxdqn.presets import CARTPOLE
 from purejaxdqn.run.runlog import read_jsonl
 
 # Two seeds side by side (the per-seed names), learning and an evaluation in each half,

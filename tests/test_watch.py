@@ -13,8 +13,8 @@ import jax
 import numpy as np
 import pytest
 
-from purejaxdqn.config import CARTPOLE, NATURE
 from purejaxdqn.envs.players import AtariPlayer, area_resize
+from purejaxdqn.presets import CARTPOLE, NATURE
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.render import PANEL_WIDTH
 from purejaxdqn.run.train import train
@@ -137,8 +137,8 @@ def test_atari_player_sees_what_envpool_feeds_the_network(preset, game):
     """Same ROM, ALE seed and actions (one no-op at reset on both sides): every stack
     (4x84x84 for Nature, the preset's own shape otherwise, after its crop) or RAM
     observation equal to what the evaluation env feeds the network, byte for byte."""
-    from purejaxdqn.config import get_preset
     from purejaxdqn.envs.envpool import VecEnv
+    from purejaxdqn.presets import get_preset
 
     config = get_preset(preset).replace(env_id=game, noop_max=0)
     env = VecEnv(config, 1, 7, config.eval_max_episode_steps, host_transform=True)
@@ -184,7 +184,7 @@ def test_watch_atari_renders_colour_screen(tmp_path, capsys):
 def test_watch_plays_the_notes_breakout_agents(tmp_path, capsys, preset):
     """One 105x80 frame (note 004) and cropped 80x80 stacks (note 002): the player feeds
     the network the shape it was built for (an untrained checkpoint, a 12-step game)."""
-    from purejaxdqn.config import get_preset
+    from purejaxdqn.presets import get_preset
 
     config = get_preset(preset).replace(eval_max_episode_steps=12, replay_capacity=1_000,
                                         warmup_steps=200)
@@ -198,8 +198,8 @@ def test_watch_plays_the_notes_breakout_agents(tmp_path, capsys, preset):
 def test_watch_plays_a_minatar_run(tmp_path, capsys):
     """MinAtar has no envpool: the player steps the run's own JAX env and draws its grid
     (an untrained checkpoint of the minatar preset, a 12-step game)."""
-    from purejaxdqn.config import get_preset
     from purejaxdqn.envs.players import MINATAR_CELL, MinAtarPlayer
+    from purejaxdqn.presets import get_preset
 
     config = get_preset("minatar").replace(env_id="Breakout-MinAtar", eval_max_episode_steps=12)
     run = _untrained_run(tmp_path / "minatar", config)

@@ -10,7 +10,8 @@ from experiments.ablate.plan import DEFAULT_ENVS, DEFAULT_SEEDS, DEFAULT_VARIANT
 from experiments.ablate.report import summarize
 from experiments.ablate.run import run_ablation
 from experiments.common import AblationError, Interrupted, check_out, split_list
-from purejaxdqn.config import CARTPOLE, VARIANTS, ConfigError
+from purejaxdqn.config import ConfigError
+from purejaxdqn.presets import CARTPOLE, VARIANTS
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
 

@@ -13,8 +13,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from experiments.ablate.statistics import load_rliable
 from experiments.common import AblationError, split_list
 from experiments.runner import decide
-from purejaxdqn.config import (BASE_PRESETS, VARIANTS, Config, ConfigError, apply_variant,
-                               get_preset)
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.presets import BASE_PRESETS, VARIANTS, apply_variant, get_preset
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 DEFAULT_ENVS = ("CartPole-v1",)

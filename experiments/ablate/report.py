@@ -15,7 +15,8 @@ from experiments.ablate.plan import canonical_env, has_human_score
 from experiments.ablate.statistics import curve_auc, iqm_with_ci
 from experiments.common import (CSV_NAME, MANIFEST_NAME, PLOT_NAME, TABLE_NAME, AblationError,
                                 read_json)
-from purejaxdqn.config import VARIANTS, Config, ConfigError
+from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.presets import VARIANTS
 from purejaxdqn.tools.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE, bootstrap_ci
 
 CSV_COLUMNS = ("env", "variant", "seed", "step", "score_mean", "score_median", "score_std",

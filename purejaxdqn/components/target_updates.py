@@ -56,14 +56,20 @@ class Hard(Settings):
     target_update_period: int = setting(10_000, "agent steps between hard target copies",
                                         positive)
 
-    def check_against(self, run) -> None:
-        if self.target_update_period % run.steps_per_update:
+    def period_updates(self, steps_per_update: int) -> int:
+        """The copy period in gradient updates (Nature: 10,000 / 4 = 2,500): the copies are
+        counted in updates, so the period in agent steps must be a whole number of them."""
+        if self.target_update_period % steps_per_update:
             raise ConfigError(
                 f"target_update_period ({self.target_update_period}) must be a multiple of "
-                f"steps_per_update ({run.steps_per_update})")
+                f"steps_per_update ({steps_per_update})")
+        return self.target_update_period // steps_per_update
+
+    def check_against(self, run) -> None:
+        self.period_updates(run.steps_per_update)
 
     def build(self, steps_per_update: int) -> TargetUpdate:
-        period = self.target_update_period // steps_per_update
+        period = self.period_updates(steps_per_update)
         return TargetUpdate(apply=lambda o, t, s: hard_update(o, t, s, period),
                             online_at_update=period == 1)
 

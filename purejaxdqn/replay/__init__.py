@@ -9,10 +9,15 @@
     state = init(params, example_timestep)
     state = jax.jit(functools.partial(add, params), donate_argnums=0)(state, timestep)
     batch = sample(params, state, key, beta)        # inside the caller's jit
+
+It knows nothing of the Config (a layer below it): `config.Config.validate` checks a
+run's replay sizes with the replay's own `check_ring_fits` and `MAX_TRANSITIONS`.
 """
 
-from purejaxdqn.replay.buffer import (FLAGS, Batch, ReplayParams, ReplayState, StepFlags, Timestep,
-                                      add, init, sample, state_bytes, update_priorities)
+from purejaxdqn.replay.buffer import (FLAGS, MAX_TRANSITIONS, Batch, ReplayParams, ReplayState,
+                                      StepFlags, Timestep, add, check_ring_fits, init, sample,
+                                      state_bytes, update_priorities)
 
-__all__ = ["FLAGS", "Batch", "ReplayParams", "ReplayState", "StepFlags", "Timestep", "add", "init",
-           "sample", "state_bytes", "update_priorities"]
+__all__ = ["FLAGS", "MAX_TRANSITIONS", "Batch", "ReplayParams", "ReplayState", "StepFlags",
+           "Timestep", "add", "check_ring_fits", "init", "sample", "state_bytes",
+           "update_priorities"]

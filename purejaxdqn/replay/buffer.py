@@ -23,8 +23,12 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.replay import frames, nstep, sum_tree
+from purejaxdqn.settings import ConfigError
 
 Array = jax.Array
+# The sum tree adds float32 masses: sums of ones (uniform priorities) are exact only up to
+# 2^24, so a replay holds at most this many transitions (Config.validate refuses more).
+MAX_TRANSITIONS = 2**24
 
 
 class StepFlags(NamedTuple):
@@ -91,6 +95,15 @@ class ReplayState(_Slots):
         return sum_tree.leaves(self.tree, self.frames.shape[0] * self.frames.shape[1])
 
 
+def check_ring_fits(capacity_per_env: int, frame_stack: int, n_step: int) -> None:
+    """ConfigError unless each env's ring holds a frame stack plus an n-step window: below
+    that, the slots one ``add`` touches (new, killed, newly valid) alias. The one copy of
+    the rule: ``ReplayParams`` checks itself with it and ``Config.validate`` the run."""
+    if capacity_per_env < frame_stack + n_step:
+        raise ConfigError(f"replay_capacity per env ({capacity_per_env}) must be at least "
+                          f"frame_stack + n_step ({frame_stack + n_step})")
+
+
 @dataclasses.dataclass(frozen=True)
 class ReplayParams:
     """Static sizes and flags (hashable: jit with it static or close over it).
@@ -108,15 +121,12 @@ class ReplayParams:
     eps: float = 1e-6
 
     def __post_init__(self):
-        C, S, n = self.capacity_per_env, self.frame_stack, self.n_step
-        if min(self.num_envs, self.batch_size, S, n) < 1:
+        if min(self.num_envs, self.batch_size, self.frame_stack, self.n_step) < 1:
             raise ValueError("num_envs, batch_size, frame_stack and n_step must be >= 1")
-        # Below this the slots touched by one add (new, killed, newly valid) alias.
-        if C < S + n:
-            raise ValueError(f"capacity_per_env={C} must be >= frame_stack + n_step = {S + n}")
+        check_ring_fits(self.capacity_per_env, self.frame_stack, self.n_step)
         if self.prioritized and not self.eps > 0:
             raise ValueError("eps must be > 0 so every valid leaf keeps nonzero mass")
-        if not self.prioritized and self.num_leaves > 2**24:
+        if not self.prioritized and self.num_leaves > MAX_TRANSITIONS:
             raise ValueError("uniform replay counts in float32: at most 2^24 transitions")
 
     @property

@@ -57,9 +57,9 @@ def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
     --game CartPole-v1` is CartPole's protocol with Double DQN. Any other preset (its
     network and protocol made for one env: cartpole, minatar, the users' notes) on
     another kind is refused, naming the presets made for that kind."""
-    from purejaxdqn.config import BASE_PRESETS, PRESETS, VARIANTS, get_preset
     from purejaxdqn.envs.envpool import resolve_env_id
     from purejaxdqn.envs.kinds import KINDS
+    from purejaxdqn.presets import BASE_PRESETS, PRESETS, VARIANTS, get_preset
 
     def kind_of(name: str) -> str:
         return resolve_env_id(name)[0]

@@ -22,6 +22,10 @@ decides instead.
 W&B history is append-only: after a crash the rows logged past the last checkpoint
 stay in it (the files and TensorBoard are cut back, see runlog.truncate_logs), and
 the resumed run logs those steps again.
+
+The checks before any work: the project name follows W&B's own rule as the
+`wandb_project` setting's declared check (config.py, so Config.validate runs it), and
+the CLI calls `require_wandb` once a project is named.
 """
 
 from __future__ import annotations

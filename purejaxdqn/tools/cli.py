@@ -22,8 +22,8 @@ import time
 from typing import Any, Sequence
 
 from purejaxdqn import __version__
-from purejaxdqn.config import (FIELD_CHOICES, PRESETS, Config, ConfigError, fields_by_name,
-                               get_preset)
+from purejaxdqn.config import FIELD_CHOICES, Config, ConfigError, fields_by_name
+from purejaxdqn.presets import PRESETS, get_preset
 from purejaxdqn.run.preflight import (RESUME_MAY_CHANGE, check_memory, check_new_run_dir,
                                       check_resume_flags, check_unedited, check_writable,
                                       clear_run_dir, flag, preset_for_env, run_dir_problem)

@@ -15,7 +15,8 @@ def env_only(game: str, num_envs: list[int], reps: int, rep_s: float) -> list[di
     import envpool
 
     from purejaxdqn.config import NATURE
-    from purejaxdqn.envs.envpool import make_env, resolve_env_id
+    from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.envs.table import resolve_env_id
 
     rows = []
     rng = np.random.default_rng(0)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from purejaxdqn.config import CARTPOLE, NATURE, ConfigError
-from purejaxdqn.envs.envpool import make_env, resolve_env_id
+from purejaxdqn.envs.envpool import make_env
+from purejaxdqn.envs.table import resolve_env_id
 
 
 def test_resolve_names():

@@ -14,7 +14,8 @@ from benchmarks.common import log, stats, timed_reps
 def env_only(game: str, num_envs: list[int], reps: int, rep_s: float) -> list[dict]:
     import envpool
 
-    from purejaxdqn.envs.envpool import make_env, resolve_env_id
+    from purejaxdqn.envs.envpool import make_env
+    from purejaxdqn.envs.table import resolve_env_id
     from purejaxdqn.presets import NATURE
 
     rows = []

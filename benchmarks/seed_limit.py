@@ -80,7 +80,7 @@ def split(times_by_batch: dict[int, float], batch: int) -> tuple[float, float]:
 def run(seeds_list, batches, reps: int, rep_s: float) -> dict:
     from benchmarks.engines import WORKLOADS
     from benchmarks.learner_limit import matmul_gflops
-    from purejaxdqn.envs.jax_envs import make_jax_env
+    from purejaxdqn.envs.table import make_jax_env
 
     machine = machine_info()
     base = WORKLOADS["minatar"]

@@ -34,7 +34,7 @@ from experiments.common import AblationError, Interrupted, check_out, split_list
 from experiments.runner import decide, train_session
 from experiments.young_tian_figure import ImageError, comparison_figure, load_image
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs.jax_envs import GYMNAX_ENVS
+from purejaxdqn.envs.table import entries
 from purejaxdqn.presets import PRESETS
 from purejaxdqn.run.checkpoint import CheckpointError
 from purejaxdqn.tools.cli import OneLineParser
@@ -42,8 +42,7 @@ from purejaxdqn.tools.fieldparse import parse_int
 from purejaxdqn.tools.plot import PlotError, load_run, plot_runs
 from purejaxdqn.tools.stats import bootstrap_ci
 
-GAMES = tuple(name[: -len("-MinAtar")] for name, (_, kind) in GYMNAX_ENVS.items()
-              if kind == "minatar")
+GAMES = tuple(e.name[: -len("-MinAtar")] for e in entries() if e.kind == "minatar")
 DEFAULT_OUT = os.path.join("runs", "minatar")  # the committed study: --out experiments/results/minatar
 LAST_GAMES = 100
 
@@ -58,7 +57,7 @@ def random_score(config: Config, episodes: int = 100) -> dict:
     import jax
 
     from purejaxdqn.agent import make_agent
-    from purejaxdqn.envs.jax_envs import make_jax_env
+    from purejaxdqn.envs.table import make_jax_env
     from purejaxdqn.evaluation import evaluate_jax
 
     config = config.replace(eval_epsilon=1.0, seeds=(0,))

@@ -95,7 +95,8 @@ def evaluate_jax(config: Config, network: Network, episodes: int | None = None) 
     """The same protocol on the JAX env, the whole evaluation in one jitted call:
     returns `run(params, key, first_env_seed) -> result dict` (as `evaluate`). Env j
     plays its quota of games back to back; scores are listed env by env."""
-    from purejaxdqn.envs.jax_envs import env_key, make_jax_env
+    from purejaxdqn.envs.jax_envs import env_key
+    from purejaxdqn.envs.table import make_jax_env
 
     episodes = episodes or config.eval_episodes
     num_envs = num_eval_envs(config, episodes)

@@ -1,6 +1,7 @@
 """Named configurations: the presets (`PRESETS`, listed by `purejaxdqn presets`), the
-variants (`VARIANTS`: component changes that apply on any base) and the base preset of
-each env kind (`BASE_PRESETS`).
+variants (`VARIANTS`: component changes that apply on any base). Each env's base preset
+(the protocol an agent preset or an ablation variant starts from there) is named in its
+entry of the env table, envs/table.py.
 
 A preset is a `Config` instance; `NATURE` is the defaults. Every value taken from a
 paper or another code base is cited in the comment beside it. Schedule lengths count
@@ -115,7 +116,7 @@ DATA_EFFICIENT = Config(
 # examples/dqn.py (commit 4241f24; line numbers there) and minatar/environment.py.
 #   network: conv 16x3x3 stride 1, no padding -> ReLU -> dense 128 -> ReLU -> |A| (72-95)
 #   all 6 actions (269; README:82), sticky actions 0.1 (environment.py:26), no time
-#   limit (Freeway ends itself after 2,501 steps, a termination: jax_envs.GAME_CLOCK)
+#   limit (Freeway ends itself after 2,501 steps, a termination: Freeway's entry in envs/table.py)
 #   RMSprop lr 0.00025, alpha 0.95, centered, eps 0.01 outside the sqrt (PyTorch; 44-46,
 #   282), Huber loss averaged over the batch, plain max target (228-240)
 #   gamma 0.99, batch 32, replay 100k (36-37, 47), 5,000 random steps first (42, 164),
@@ -480,11 +481,3 @@ def apply_variant(base: Config, name: str) -> Config:
     if name not in VARIANTS:
         raise ConfigError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
     return base.replace(**VARIANTS[name])
-
-
-# The preset whose protocol (network size, time limits, replay, schedules) each env kind
-# (envs/kinds.py) starts from: an agent preset named on another kind of env, and an
-# ablation variant, put their components on this base (run/preflight.preset_for_env,
-# experiments.ablate).
-BASE_PRESETS = {"atari": "nature", "atari_ram": "nature", "vector": "cartpole",
-                "minatar": "minatar"}

@@ -107,8 +107,8 @@ def test_jax_env_flags_against_a_naive_reference():
     Python from the stream: envpool's auto-reset protocol (a done step, then a reset
     step with reward 0 whose action is ignored), truncation only at the limit and never
     with a game over, CartPole's own game-over rule, and per-game returns/lengths."""
-    from purejaxdqn.envs.envpool import _cartpole_failed
-    from purejaxdqn.envs.jax_envs import make_jax_env
+    from purejaxdqn.envs.table import cartpole_failed as _cartpole_failed
+    from purejaxdqn.envs.table import make_jax_env
 
     limit, n = 25, 3
     env = make_jax_env(CARTPOLE, n, limit)

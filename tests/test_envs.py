@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from purejaxdqn.config import ConfigError
-from purejaxdqn.envs.envpool import make_env, resolve_env_id
+from purejaxdqn.envs.envpool import make_env
+from purejaxdqn.envs.table import resolve_env_id
 from purejaxdqn.presets import CARTPOLE, NATURE
 
 

@@ -14,7 +14,7 @@ from experiments.ablate.statistics import load_rliable
 from experiments.common import AblationError, split_list
 from experiments.runner import decide
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.presets import BASE_PRESETS, VARIANTS, apply_variant, get_preset
+from purejaxdqn.presets import VARIANTS, apply_variant, get_preset
 from purejaxdqn.tools.fieldparse import field_name, parse_field, parse_int
 
 DEFAULT_ENVS = ("CartPole-v1",)
@@ -91,12 +91,10 @@ def parse_overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> dict
 
 def canonical_env(env_id: str) -> tuple[str, str, str | None]:
     """(name used for dirs and config, kind, Atari game or None); ConfigError if unknown."""
-    from purejaxdqn.envs.envpool import resolve_env_id
+    from purejaxdqn.envs.table import env_entry
 
-    kind, envpool_id, game = resolve_env_id(env_id)
-    if kind in ("vector", "minatar"):  # no Atari score table for these
-        return envpool_id, kind, None
-    return (f"{game}-ram" if kind == "atari_ram" else game), kind, game
+    entry = env_entry(env_id)
+    return entry.name, entry.kind, entry.atari_game
 
 
 def has_human_score(game: str | None) -> bool:
@@ -139,14 +137,16 @@ def run_dir_for(out_dir: str, env: str, variant: str, group: Sequence[int] | Non
     return os.path.join(run_dir, name)
 
 
-def variant_config(env: str, kind: str, variant: str, seeds: Sequence[int], budget: int | None,
+def variant_config(env: str, variant: str, seeds: Sequence[int], budget: int | None,
                    overrides: Mapping[str, Any] | None = None, eval_every: int | None = None,
                    eval_episodes: int | None = None,
                    fields: Mapping[str, Any] | None = None) -> Config:
     """The config one ablation run trains (not validated); `fields`: an ad-hoc variant's
     (parse_variants), else VARIANTS[variant]'s."""
-    # the base preset of the env's kind; the variants change components only
-    base = get_preset(BASE_PRESETS[kind]).replace(**(overrides or {}))
+    from purejaxdqn.envs.table import env_entry
+
+    # the env's base preset (its entry in the env table); the variants change components only
+    base = get_preset(env_entry(env).preset).replace(**(overrides or {}))
     config = base.replace(**fields) if fields is not None else apply_variant(base, variant)
     config = config.replace(
         env_id=env, total_steps=base.total_steps if budget is None else budget,
@@ -212,7 +212,7 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
         raise AblationError(f"--out {out_dir} exists and is not a directory")
 
     plan = []
-    for env, kind, _ in resolved:
+    for env, _, _ in resolved:
         for variant in variant_names:
             if groups != [None] and os.path.exists(os.path.join(
                     run_dir_for(out_dir, env, variant), "config.json")):
@@ -220,7 +220,7 @@ def plan_ablation(envs: Sequence[str] | str = DEFAULT_ENVS,
                                     "seeds side by side; drop --seeds-per-run or choose "
                                     "another --out")
             for group in groups:
-                config = variant_config(env, kind, variant, group or seed_list, budget,
+                config = variant_config(env, variant, group or seed_list, budget,
                                         overrides, eval_every, eval_episodes,
                                         fields=variant_fields[variant])
                 try:

@@ -9,26 +9,36 @@ once, so the engines themselves never read a Config. The package's face
 from __future__ import annotations
 
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs.envpool import resolve_env_id
-from purejaxdqn.envs.jax_envs import has_jax_env
 from purejaxdqn.envs.kinds import KINDS
+from purejaxdqn.envs.table import EnvEntry, env_entry, make_jax_env
 
 ENGINES = ("auto", "host", "fused")
 
 
-def has_envpool_env(config: Config) -> bool:
+def _entry(config: Config) -> EnvEntry | None:
+    """The env's entry in the env table; None for an unknown env (validation says so)."""
     try:
-        return KINDS[resolve_env_id(config.env_id)[0]].envpool
+        return env_entry(config.env_id)
     except ConfigError:
-        return False
+        return None
+
+
+def has_jax_env(config: Config) -> bool:
+    """The env has a JAX implementation (the fused engine can run it)."""
+    entry = _entry(config)
+    return entry is not None and entry.jax is not None
+
+
+def has_envpool_env(config: Config) -> bool:
+    """envpool has this env (the host engine steps it on CPU threads)."""
+    entry = _entry(config)
+    return entry is not None and entry.envpool is not None
 
 
 def has_xla_atari(config: Config) -> bool:
     """Atari (pixels or RAM): envpool's XLA interface runs it inside the fused loop."""
-    try:
-        return KINDS[resolve_env_id(config.env_id)[0]].atari
-    except ConfigError:
-        return False
+    entry = _entry(config)
+    return entry is not None and entry.envpool is not None and KINDS[entry.kind].atari
 
 
 def supported_engines(config: Config) -> tuple[str, ...]:
@@ -133,8 +143,8 @@ def make_engine(config: Config, seeds, segment: int = 0, sharding=None, overlap:
     from purejaxdqn.envs.jax_envs import JaxEnvGroup
 
     jax_env = options.pop("jax_env", uses_jax_env(config, "host"))
-    envs = JaxEnvGroup(config, env_seeds, config.max_episode_steps) if jax_env else \
-        EnvGroup(config, seeds, segment=segment)
+    envs = JaxEnvGroup(make_jax_env(config, config.num_envs, config.max_episode_steps),
+                       env_seeds) if jax_env else EnvGroup(config, seeds, segment=segment)
     agent = make_agent(config, envs.spec, sharding)
     evaluate = functools.partial(make_evaluator, config, agent.network, jax_env)
     return HostEngine(envs, agent, seeds, evaluate, jax_env=jax_env, overlap=overlap, **options)
@@ -148,7 +158,7 @@ def _fused_env(config: Config, env_seeds: list[int], sharding):
     import jax.numpy as jnp
 
     from purejaxdqn.engines.fused import FusedEnv
-    from purejaxdqn.envs.jax_envs import env_key, make_jax_env
+    from purejaxdqn.envs.jax_envs import env_key
 
     if has_jax_env(config):
         env = make_jax_env(config, config.num_envs, config.max_episode_steps)

@@ -11,13 +11,12 @@ explicit flags the replay buffer stores (see `replay.Timestep`):
 * `life_lost`: the lives counter dropped on this step. The game goes on and the
   frame stack continues; the learner may cut its bootstrap here.
 
-Scores are tracked per full game from the unclipped reward.
+Scores are tracked per full game from the unclipped reward. Which envs envpool has,
+and by what id, is each env's entry in the env table (envs/table.py).
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
 import warnings
 
 import numpy as np
@@ -26,64 +25,19 @@ from purejaxdqn.config import SEED_BLOCK, Config, ConfigError
 from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.observations import make_obs_transform
 from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
+from purejaxdqn.envs.table import EnvEntry, env_entry, make_jax_env
 
 # envpool's vector envs declare float64 bounds on float32 spaces; gymnasium warns on every make.
 warnings.filterwarnings("ignore", message=".*precision lowered by casting.*")
 
-VECTOR_ENVS = ("CartPole-v1", "CartPole-v0", "Acrobot-v1", "MountainCar-v0",
-               "LunarLander-v3", "LunarLander-v2")
 
-
-
-
-@functools.lru_cache(maxsize=1)
-def _envpool_ids() -> tuple[str, ...]:
-    import envpool
-
-    return tuple(envpool.list_all_envs())
-
-
-@functools.lru_cache(maxsize=1)
-def atari_games() -> tuple[str, ...]:
-    """Game names as envpool registers them ("Breakout" for "Breakout-v5")."""
-    from envpool.atari.registration import atari_game_list
-
-    camel = ("".join(part.capitalize() for part in g.split("_")) for g in atari_game_list)
-    return tuple(sorted(g for g in camel if f"{g}-v5" in _envpool_ids()))
-
-
-def resolve_env_id(env_id: str) -> tuple[str, str, str]:
-    """Map a user name to (kind, envpool id, game); raise ConfigError with close matches.
-
-    Accepts "Breakout", "breakout", "Breakout-v5", "Breakout-ram", "CartPole-v1", ...
-    and the JAX-only MinAtar games ("Breakout-MinAtar": kind "minatar", see jax_envs.py).
-    """
-    from purejaxdqn.envs.jax_envs import GYMNAX_ENVS, gymnax_name
-
-    jax_name = gymnax_name(env_id)
-    if jax_name is not None and not KINDS[GYMNAX_ENVS[jax_name][1]].envpool:
-        return "minatar", jax_name, jax_name
-    name = env_id.strip()
-    ram = False
-    for suffix in ("-ram-v5", "-ram"):
-        if name.lower().endswith(suffix):
-            name, ram = name[: -len(suffix)], True
-    # A vector env with a JAX implementation needs no envpool lookup (importing envpool
-    # costs ~0.6 s, the whole set-up of a short fused run).
-    if name in VECTOR_ENVS and not ram and (jax_name is not None or name in _envpool_ids()):
-        return "vector", name, name
-    game = name[:-3] if name.endswith("-v5") else name
-    by_lower = {g.lower(): g for g in atari_games()}
-    if game.lower() in by_lower:
-        game = by_lower[game.lower()]
-        return ("atari_ram" if ram else "atari"), f"{game}-v5", game
-    known = list(atari_games()) + [v for v in VECTOR_ENVS if v in _envpool_ids()] + \
-        [n for n, (_, k) in GYMNAX_ENVS.items() if k == "minatar"]
-    close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.5)
-    close += [k for k in known if env_id.lower() in k.lower() and k not in close][:3]
-    hint = f"; did you mean {', '.join(close[:3])}?" if close else \
-        "; try an Atari game name like Breakout or Pong, or CartPole-v1"
-    raise ConfigError(f"unknown environment {env_id!r}{hint}")
+def envpool_entry(env_id: str) -> EnvEntry:
+    """The table's entry of `env_id`; a one-line ConfigError if envpool lacks the env."""
+    entry = env_entry(env_id)
+    if entry.envpool is None:
+        raise ConfigError(f"envpool has no {entry.name}: only its JAX env runs it (the "
+                          "fused engine, or the host engine with a JAX env)")
+    return entry
 
 
 def make_envpool(config: Config, envpool_id: str, kind: str, num_envs: int, seed: int,
@@ -130,18 +84,17 @@ def obs_layout(kind: str, space) -> tuple[tuple[int, ...], type, int]:
 def frame_layout(config: Config) -> tuple[tuple[int, ...], type, int]:
     """(replay frame shape, dtype, frames stacked) for `config.env_id`, read from
     envpool's spec without starting any env (for memory estimates)."""
-    from purejaxdqn.envs.jax_envs import has_jax_env, make_jax_env
-
-    kind, envpool_id, _ = resolve_env_id(config.env_id)
-    if not KINDS[kind].envpool or has_jax_env(config):
+    entry = env_entry(config.env_id)
+    if entry.jax is not None:
         # the JAX env where there is one: the same layout, without importing envpool
         spec = make_jax_env(config, 1, 1).spec
         return spec.frame_shape, spec.obs_dtype, spec.frame_stack
     import envpool
 
+    kind = entry.kind
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        space = envpool.make_spec(envpool_id, **_envpool_options(
+        space = envpool.make_spec(entry.envpool, **_envpool_options(
             config, kind, config.num_envs, 0, config.max_episode_steps)).observation_space
     obs_shape, dtype, stack = obs_layout(kind, space)
     frame_shape = obs_shape[1:] if stack > 1 else obs_shape
@@ -162,16 +115,17 @@ class VecEnv:
                  host_transform: bool = False):
         """`host_transform`: apply the configured crop/resize (observations.py) here, in
         numpy; otherwise the agent applies it on device and `spec` is the raw frame's."""
-        self.kind, envpool_id, self.game = resolve_env_id(config.env_id)
+        entry = envpool_entry(config.env_id)
+        self.kind, self.game, self._game_over = entry.kind, entry.game, entry.game_over
         self.num_envs = num_envs
-        self._env = make_envpool(config, envpool_id, self.kind, num_envs, seed,
+        self._env = make_envpool(config, entry.envpool, self.kind, num_envs, seed,
                                   max_episode_steps)
         obs_shape, obs_dtype, stack = obs_layout(self.kind, self._env.observation_space)
         self._transform = make_obs_transform(config, obs_shape[1:]) \
             if host_transform and KINDS[self.kind].pixels else None
         if self._transform is not None:
             obs_shape = (stack,) + self._transform.shape
-        self.spec = EnvSpec(self.kind, envpool_id, self.game, int(self._env.action_space.n),
+        self.spec = EnvSpec(self.kind, entry.envpool, self.game, int(self._env.action_space.n),
                             obs_shape, obs_dtype, stack)
         self._lives = np.zeros(num_envs, np.int64)
         self._tally = Tally(np.zeros(num_envs, np.float64), np.zeros(num_envs, np.int64))
@@ -200,12 +154,13 @@ class VecEnv:
         reset = np.asarray(info["elapsed_step"]) == 0
         # envpool reports a game that ends on the time-limit step as truncated only;
         # a real game over wins (no bootstrap): Atari says so in info["terminated"],
-        # CartPole's own failure rule is checked on the final observation.
+        # an env with its own game-over rule (CartPole's) has it checked on the final
+        # observation.
         terminated = np.asarray(terminated, bool)
         if "terminated" in info:
             terminated = terminated | np.asarray(info["terminated"], bool)
-        elif self.spec.envpool_id.startswith("CartPole"):
-            terminated = terminated | (np.asarray(truncated, bool) & _cartpole_failed(obs))
+        elif self._game_over is not None:
+            terminated = terminated | (np.asarray(truncated, bool) & self._game_over(obs))
         reward = np.asarray(reward, np.float32)
         if not KINDS[self.kind].lives:
             life_lost = np.zeros(self.num_envs, bool)
@@ -222,12 +177,6 @@ class VecEnv:
         self._tally = count(np, self._tally, reward, reset)
         return make_step(np, obs, frame, reward, terminated, np.asarray(truncated, bool),
                          life_lost, reset, self._tally)
-
-
-def _cartpole_failed(obs: np.ndarray) -> np.ndarray:
-    """CartPole's game-over rule (gymnasium, envpool): cart beyond 2.4 or pole beyond 12°."""
-    obs = np.asarray(obs)
-    return (np.abs(obs[:, 0]) > 2.4) | (np.abs(obs[:, 2]) > 12 * 2 * np.pi / 360)
 
 
 # Env seeds. envpool seeds env i of a batch as `seed + i`, so batches seeded with

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from purejaxdqn.config import Config
-from purejaxdqn.envs.envpool import make_envpool, obs_layout, resolve_env_id
+from purejaxdqn.envs.envpool import envpool_entry, make_envpool, obs_layout
 from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.step import EnvSpec, EnvStep, Tally, count, lives_lost, make_step
 
@@ -37,15 +37,15 @@ class XlaAtari:
     """`reset() -> (state, EnvStep[S, N])` and the pure `step(state, actions [S, N])`."""
 
     def __init__(self, config: Config, env_seeds: list[int], max_episode_steps: int):
-        kind, envpool_id, game = resolve_env_id(config.env_id)
-        if kind not in ("atari", "atari_ram"):
-            raise ValueError(f"envpool's XLA path here is for Atari, not {kind}")
-        self.kind, self.num_envs = kind, config.num_envs
-        self.envs = [make_envpool(config, envpool_id, kind, config.num_envs, s,
+        entry = envpool_entry(config.env_id)
+        if not KINDS[entry.kind].atari:
+            raise ValueError(f"envpool's XLA path here is for Atari, not {entry.kind}")
+        self.kind, self.num_envs = entry.kind, config.num_envs
+        self.envs = [make_envpool(config, entry.envpool, entry.kind, config.num_envs, s,
                                    max_episode_steps) for s in env_seeds]
-        obs_shape, obs_dtype, stack = obs_layout(kind, self.envs[0].observation_space)
-        self.spec = EnvSpec(kind, envpool_id, game, int(self.envs[0].action_space.n),
-                            obs_shape, obs_dtype, stack)
+        obs_shape, obs_dtype, stack = obs_layout(entry.kind, self.envs[0].observation_space)
+        self.spec = EnvSpec(entry.kind, entry.envpool, entry.game,
+                            int(self.envs[0].action_space.n), obs_shape, obs_dtype, stack)
         self._xla = [env.xla() for env in self.envs]  # (handle, recv, send, step) each
 
     def reset(self) -> tuple[XlaEnvState, EnvStep]:

@@ -7,8 +7,9 @@ the screen a person sees (for `purejaxdqn watch` and training videos).
   dynamics envpool reimplements;
 * MinAtar: the run's own JAX env, its 10x10 grid drawn one colour per object kind.
 
-A new env kind plugs in with one function: `PLAYERS[kind] = make_player`,
-`make_player(config, seed) -> Player`.
+Which player shows an env, and with what action names, is the env's entry in the env
+table (`EnvEntry.player`, envs/table.py). A new player plugs in with one function:
+`PLAYERS[name] = make`, `make(config, seed, entry) -> Player`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from purejaxdqn.config import Config, ConfigError
+from purejaxdqn.envs.kinds import KINDS
 from purejaxdqn.envs.observations import make_obs_transform
+from purejaxdqn.envs.table import EnvEntry, env_entry, make_jax_env
 
 ATARI_SCALE = 2  # each native Atari pixel drawn as a 2x2 block, so the panel's text is legible
 
@@ -187,27 +190,22 @@ class AtariPlayer:
 
 
 # --- vector envs (gymnasium) --------------------------------------------------------
-GYMNASIUM_IDS = {"LunarLander-v2": "LunarLander-v3"}  # gymnasium 1.x keeps only v3
-VECTOR_ACTION_NAMES = {
-    "CartPole": ("push left", "push right"),
-    "LunarLander": ("do nothing", "left engine", "main engine", "right engine"),
-    "Acrobot": ("torque -1", "torque 0", "torque +1"),
-    "MountainCar": ("push left", "no push", "push right"),
-}
+def _names(names: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The env's action names if they are one per action, else "action i"."""
+    return names if len(names) == n else tuple(f"action {i}" for i in range(n))
 
 
 class GymnasiumPlayer:
     """gymnasium's implementation of the env (envpool reimplements the same dynamics)
     and its own `rgb_array` renderer; game k is reset with seed `seed + k`."""
 
-    def __init__(self, config: Config, seed: int, env_id: str):
+    def __init__(self, config: Config, seed: int, env_id: str,
+                 action_names: tuple[str, ...] = ()):
         import gymnasium as gym
 
-        self.env = gym.make(GYMNASIUM_IDS.get(env_id, env_id), render_mode="rgb_array",
+        self.env = gym.make(env_id, render_mode="rgb_array",
                             max_episode_steps=config.eval_max_episode_steps)
-        n = int(self.env.action_space.n)
-        names = VECTOR_ACTION_NAMES.get(env_id.split("-")[0], ())
-        self.action_names = names if len(names) == n else tuple(f"action {i}" for i in range(n))
+        self.action_names = _names(action_names, int(self.env.action_space.n))
         self.fps = float(self.env.metadata.get("render_fps", 30))
         self._seed = seed
 
@@ -228,25 +226,24 @@ class GymnasiumPlayer:
 
 
 # --- MinAtar (gymnax) ----------------------------------------------------------------
-MINATAR_ACTION_NAMES = ("no-op", "left", "up", "right", "down", "fire")  # MinAtar's order
 MINATAR_CELL = 32  # screen pixels per grid cell
 
 
 class MinAtarPlayer:
-    """The run's own JAX env (jax_envs.make_jax_env, one env), stepped one agent step at a
+    """The run's own JAX env (table.make_jax_env, one env), stepped one agent step at a
     time, so its observations are exactly the network's; game k uses the key of env seed
     `seed + k`. The screen draws the 10x10 grid, each channel (object kind) in its own
     colour (a later channel over an earlier one), MINATAR_CELL pixels per cell."""
 
     def __init__(self, config: Config, seed: int):
-        from purejaxdqn.envs.jax_envs import env_key, make_jax_env
+        from purejaxdqn.envs.jax_envs import env_key
 
         env = make_jax_env(config, 1, config.eval_max_episode_steps)
         self._reset, self._step = jax.jit(env.reset), jax.jit(env.step)
         self._key, self._seed = env_key, seed
-        n = env.spec.num_actions
-        self.action_names = MINATAR_ACTION_NAMES if n == 6 else \
-            tuple(f"action {i}" for i in range(n))
+        player = env_entry(config.env_id).player
+        self.action_names = _names(player.action_names if player else (),
+                                   env.spec.num_actions)
         self.fps = 10.0
         self._state = self._obs = None
 
@@ -281,24 +278,26 @@ def _tab_colour(i: int) -> tuple[float, float, float]:
     return colormaps["tab10"](i % 10)[:3]
 
 
-PLAYERS: dict[str, Callable[[Config, int], Player]] = {
-    "atari": lambda config, seed: AtariPlayer(config, seed, _game(config)),
-    "atari_ram": lambda config, seed: AtariPlayer(config, seed, _game(config), ram=True),
-    "vector": lambda config, seed: GymnasiumPlayer(config, seed, _game(config)),
-    "minatar": MinAtarPlayer,
+PLAYERS: dict[str, Callable[[Config, int, EnvEntry], Player]] = {
+    "ale": lambda config, seed, entry: AtariPlayer(config, seed, entry.game,
+                                                   ram=KINDS[entry.kind].ram),
+    "gymnasium": lambda config, seed, entry: GymnasiumPlayer(
+        config, seed, entry.player.env_id or entry.name, entry.player.action_names),
+    "grid": lambda config, seed, entry: MinAtarPlayer(config, seed),
 }
 
 
-def _game(config: Config) -> str:
-    from purejaxdqn.envs.envpool import resolve_env_id
-
-    return resolve_env_id(config.env_id)[2]
+def no_player(env_id: str) -> str | None:
+    """Why `env_id` cannot be watched or recorded (one line), or None if it can."""
+    entry = env_entry(env_id)
+    if entry.player is None or entry.player.name not in PLAYERS:
+        return f"{entry.name} has no player yet: it cannot be watched or recorded"
+    return None
 
 
 def make_player(config: Config, seed: int) -> Player:
-    from purejaxdqn.envs.envpool import resolve_env_id
-
-    kind = resolve_env_id(config.env_id)[0]
-    if kind not in PLAYERS:
-        raise ConfigError(f"watching {kind} envs is not supported yet (no player for {kind!r})")
-    return PLAYERS[kind](config, seed)
+    problem = no_player(config.env_id)
+    if problem:
+        raise ConfigError(problem)
+    entry = env_entry(config.env_id)
+    return PLAYERS[entry.player.name](config, seed, entry)

@@ -2,7 +2,7 @@
 flags and game tallies, written once for numpy and jax.numpy (`xp`).
 
 Three adapters produce it: envs.VecEnv (envpool on the host, numpy), envpool_xla.XlaAtari
-(envpool's XLA interface inside jit) and jax_envs (gymnax envs). Each reads its own
+(envpool's XLA interface inside jit) and jax_envs (JAX env families). Each reads its own
 backend's outputs (game over, time limit, lives) and leaves the rest to this module:
 
 * a step is `reset` when it starts a game (envpool's auto-reset step, whose action is

@@ -33,12 +33,12 @@ def flag(name: str) -> str:
 def check_resume_flags(saved: Config, overrides: dict[str, Any]) -> dict[str, Any]:
     """Refuse the first override that changes the saved experiment; return the
     allowed ones. Repeating the saved value is accepted."""
-    from purejaxdqn.envs.envpool import resolve_env_id
+    from purejaxdqn.envs.table import env_entry
 
     for name, value in overrides.items():
         old = getattr(saved, name)
-        same = old == value or (name == "env_id" and resolve_env_id(value) ==
-                                resolve_env_id(old))
+        same = old == value or (name == "env_id" and env_entry(value).name ==
+                                env_entry(old).name)
         if not same and name not in RESUME_MAY_CHANGE:
             raise ConfigError(
                 f"{flag(name)} cannot change on resume (the run has {old!r}, got {value!r}): "
@@ -53,16 +53,16 @@ def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
     A preset made for ENV_ID's kind of env is used as it is (Atari pixels and RAM share
     one protocol, so a preset whose torso is `auto` takes either). An agent preset (a
     VARIANTS entry: components only, such as double or rainbow) named on another kind
-    puts its components on that kind's base preset (BASE_PRESETS): `--preset double
-    --game CartPole-v1` is CartPole's protocol with Double DQN. Any other preset (its
-    network and protocol made for one env: cartpole, minatar, the users' notes) on
-    another kind is refused, naming the presets made for that kind."""
-    from purejaxdqn.envs.envpool import resolve_env_id
+    puts its components on the env's base preset (its entry in the env table):
+    `--preset double --game CartPole-v1` is CartPole's protocol with Double DQN. Any other
+    preset (its network and protocol made for one env: cartpole, minatar, the users'
+    notes) on another kind is refused, naming the presets made for that kind."""
     from purejaxdqn.envs.kinds import KINDS
-    from purejaxdqn.presets import BASE_PRESETS, PRESETS, VARIANTS, get_preset
+    from purejaxdqn.envs.table import env_entry
+    from purejaxdqn.presets import PRESETS, VARIANTS, get_preset
 
     def kind_of(name: str) -> str:
-        return resolve_env_id(name)[0]
+        return env_entry(name).kind
 
     chosen = get_preset(preset)
     made_for, given = kind_of(chosen.env_id), kind_of(env_id)
@@ -70,7 +70,7 @@ def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
                              and KINDS[given].atari):
         return chosen.replace(env_id=env_id), None
     if preset in VARIANTS:
-        base = BASE_PRESETS[given]
+        base = env_entry(env_id).preset
         return (get_preset(base).replace(**VARIANTS[preset], env_id=env_id),
                 f"--preset {preset} on a {given} env: the {base} preset's protocol with "
                 f"{preset}'s components")

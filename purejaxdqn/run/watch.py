@@ -22,8 +22,8 @@ import numpy as np
 
 from purejaxdqn.components.exploration import make_policy
 from purejaxdqn.config import Config, ConfigError
-from purejaxdqn.envs.kinds import KINDS
-from purejaxdqn.envs.players import PLAYERS, Player, area_resize, make_player
+from purejaxdqn.envs.players import Player, area_resize, make_player, no_player
+from purejaxdqn.envs.table import env_entry, make_jax_env
 from purejaxdqn.run import checkpoint
 from purejaxdqn.run.preflight import run_dir_problem
 from purejaxdqn.run.render import VIDEO_EXTENSIONS, QPanel, compose, open_video
@@ -44,13 +44,11 @@ class Policy(NamedTuple):
 
 def _network_and_spec(config: Config):
     """The run's network and the spec of what it sees (the evaluation env's: after any
-    crop; MinAtar's JAX env, which envpool does not have)."""
-    from purejaxdqn.envs.envpool import make_eval_env, resolve_env_id
+    crop; the JAX env's where envpool does not have the env, as for MinAtar)."""
+    from purejaxdqn.envs.envpool import make_eval_env
     from purejaxdqn.parts import build_network
 
-    if not KINDS[resolve_env_id(config.env_id)[0]].envpool:
-        from purejaxdqn.envs.jax_envs import make_jax_env
-
+    if env_entry(config.env_id).envpool is None:
         spec = make_jax_env(config, 1, config.eval_max_episode_steps).spec
     else:
         env = make_eval_env(config, 1, config.seed)
@@ -125,14 +123,12 @@ def check_run(run_dir: str, seed_index: int = 0, step: int | None = None) -> Wat
     if step is not None and step != saved:
         raise WatchError(f"no checkpoint at step {step} in {run_dir}: the run keeps its "
                          f"latest checkpoint only, at step {saved}")
-    from purejaxdqn.envs.envpool import resolve_env_id
-
     try:
-        kind = resolve_env_id(config.env_id)[0]
+        problem = no_player(config.env_id)
     except ConfigError as error:
         raise WatchError(str(error)) from None
-    if kind not in PLAYERS:
-        raise WatchError(f"watching {kind} envs is not supported yet (no player for {kind!r})")
+    if problem:
+        raise WatchError(problem)
     return WatchRun(config, run_dir, seed_index, saved)
 
 

@@ -165,8 +165,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
     """Resolve and check everything; raise ConfigError before anything is written."""
-    from purejaxdqn.envs.envpool import resolve_env_id
-
     if args.exact_resume and not args.resume:
         raise ConfigError("--exact-resume applies only with --resume RUN_DIR")
     config, run_dir = _resumed_config(args) if args.resume else _new_config(args)
@@ -175,17 +173,16 @@ def _prepare_train(args: argparse.Namespace) -> tuple[Config, str, bool]:
         from purejaxdqn.run.wandb_log import require_wandb
 
         require_wandb()
-    kind = resolve_env_id(config.env_id)[0]
     from purejaxdqn.engines import resolve_engine, slower_engine_warning
-    from purejaxdqn.envs.players import PLAYERS
+    from purejaxdqn.envs.players import no_player
 
+    problem = no_player(config.env_id)  # first: an unknown env is one line naming close ones
     resolve_engine(config)  # an env with no such engine: one line naming those it has
     warning = slower_engine_warning(config)
     if warning:
         print(f"purejaxdqn: warning: {warning}", file=sys.stderr)
-    if config.record_video_every and kind not in PLAYERS:
-        raise ConfigError(f"--record-video-every: no video player for {kind} envs yet "
-                          f"(players: {', '.join(PLAYERS)})")
+    if config.record_video_every and problem:
+        raise ConfigError(f"--record-video-every: {problem}")
     check_memory(config)
     return config, run_dir, bool(args.resume)
 

@@ -15,6 +15,8 @@ BAD_INPUTS = [
     (["--preset", "cartpole", "--replay-capacity", "100000000"], "exceeds 2^24"),
     (["--game", "Pong", "--replay-capacity", "16777216", "--seeds", "0,1,2,3,4,5,6,7,8,9"],
      "GB of host memory (MemAvailable) is free"),
+    # refused before envpool makes a single emulator (1.3 MB each: 130 GB)
+    (["--game", "Pong", "--num-envs", "100000"], "and 100,000 Atari envs about 130.0 GB"),
     (["--preset", "cartpole", "--exact-resume"], "--exact-resume applies only with --resume"),
     (["--preset", "cartpole", "--run-dir", "/proc/purejaxdqn-run"], "is not writable"),
     (["--preset", "cartpole", "--target", "triple"], "invalid choice: 'triple'"),

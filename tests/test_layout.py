@@ -77,3 +77,17 @@ def test_no_import_cycle():
         if m not in state:
             visit(m, [m])
     assert not cycles, cycles
+
+
+MAX_FUNCTION_LINES = 60  # a function a reader takes in at once (the developers' guide)
+
+
+def test_no_function_over_60_lines():
+    long = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{module}.{node.name}: {lines} lines")
+    assert not long, long

@@ -88,3 +88,9 @@ def test_the_checker_finds_a_broken_link_and_anchor(tmp_path):
                     "[gone](missing.md) [bad anchor](other.md#nope)\n")
     assert broken_links(str(page)) == ["missing.md: no such file",
                                        "other.md#nope: no heading with id 'nope'"]
+
+
+def test_the_readme_stays_under_12_kb():
+    """What a newcomer reads first stays short; the rest belongs in docs/ (issue 32)."""
+    size = os.path.getsize(os.path.join(ROOT, "README.md"))
+    assert size <= 12 * 1024, f"README.md is {size:,} bytes: move detail to a docs/ page"

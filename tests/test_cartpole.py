@@ -50,12 +50,19 @@ AGENTS = {
 }
 
 
-@pytest.mark.parametrize("agent", list(AGENTS))
+CLASSIC = ("nature", "double", "dueling")  # the Rainbow family's: test_cartpole_rainbow.py
+
+
+@pytest.mark.parametrize("agent", CLASSIC)
 def test_each_agent_solves_cartpole(tmp_path, agent):
+    assert_solves(agent, str(tmp_path))
+
+
+def assert_solves(agent, run_dir):
     """The whole run (act, learn, periodic and final evaluations, checkpoints) with finite
     losses, and every seed solves."""
-    assert_trains(CARTPOLE.replace(**AGENTS[agent], seeds=SEEDS), str(tmp_path))
-    best = best_eval_per_seed(str(tmp_path))
+    assert_trains(CARTPOLE.replace(**AGENTS[agent], seeds=SEEDS), run_dir)
+    best = best_eval_per_seed(run_dir)
     assert all(score >= SOLVED for score in best.values()), best
 
 

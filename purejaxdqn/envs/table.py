@@ -3,7 +3,7 @@
 An entry (`EnvEntry`) says all there is to know about one env: its kind (kinds.py),
 its JAX adapter (the fused engine runs it; jax_envs.py), its envpool id where envpool
 has it (the host engine steps it on CPU threads), the player that shows it to a person
-(players.py) and its base preset, the preset (config.PRESETS, by name) whose protocol
+(players.py) and its base preset, the preset (presets.PRESETS, by name) whose protocol
 an agent preset named on it, or an ablation variant, starts from. Every other module
 reads the table through `env_entry` and derives what it needs from the entry.
 
@@ -41,7 +41,7 @@ class PlayerSpec(NamedTuple):
 class EnvEntry:
     name: str  # canonical name: run directories, specs and messages use it
     kind: str  # a kinds.KINDS name
-    preset: str  # base preset: a config.PRESETS name
+    preset: str  # base preset: a presets.PRESETS name
     jax: Callable[[Config], JaxGame] | None = None  # JAX adapter (None: no JAX env)
     envpool: str | None = None  # envpool's id (None: envpool lacks it)
     player: PlayerSpec | None = None  # None: it cannot be watched or recorded
@@ -152,8 +152,9 @@ def _by_name(env_id: str) -> EnvEntry | None:
     if key.startswith("minatar-"):
         key = key[len("minatar-"):] + "-minatar"
     for name in ENVS.names():
-        if name.lower() == key and _installed(ENVS.get(name)):
-            return ENVS.get(name)
+        if name.lower() == key:
+            entry = ENVS.get(name)
+            return entry if _installed(entry) else None
     return None
 
 

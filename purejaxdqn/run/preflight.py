@@ -64,13 +64,13 @@ def preset_for_env(preset: str, env_id: str) -> tuple[Config, str | None]:
     def kind_of(name: str) -> str:
         return env_entry(name).kind
 
-    chosen = get_preset(preset)
-    made_for, given = kind_of(chosen.env_id), kind_of(env_id)
+    chosen, entry = get_preset(preset), env_entry(env_id)
+    made_for, given = kind_of(chosen.env_id), entry.kind
     if made_for == given or (chosen.torso == "auto" and KINDS[made_for].atari
                              and KINDS[given].atari):
         return chosen.replace(env_id=env_id), None
     if preset in VARIANTS:
-        base = env_entry(env_id).preset
+        base = entry.preset
         return (get_preset(base).replace(**VARIANTS[preset], env_id=env_id),
                 f"--preset {preset} on a {given} env: the {base} preset's protocol with "
                 f"{preset}'s components")

@@ -2,7 +2,8 @@
 
 "Solved" here: some Nature-protocol evaluation during the run (every 5,000 steps,
 20 greedy episodes) has a mean return >= 450, for each seed. Seeds train side
-by side in one process.
+by side in one process, and the run stops at the first evaluation by which every
+seed has solved (`stop_at_score`): the budget bounds it, the solve ends it.
 """
 
 import os
@@ -59,11 +60,14 @@ def test_each_agent_solves_cartpole(tmp_path, agent):
 
 
 def assert_solves(agent, run_dir):
-    """The whole run (act, learn, periodic and final evaluations, checkpoints) with finite
-    losses, and every seed solves."""
-    assert_trains(CARTPOLE.replace(**AGENTS[agent], seeds=SEEDS), run_dir)
+    """The run (act, learn, periodic evaluations, checkpoints) with finite losses, and
+    every seed solves."""
+    summary = train(CARTPOLE.replace(**AGENTS[agent], seeds=SEEDS), run_dir, progress=False,
+                    stop_at_score=SOLVED)
+    assert_learned_finite(run_dir)
     best = best_eval_per_seed(run_dir)
     assert all(score >= SOLVED for score in best.values()), best
+    print(f"{agent}: solved by {summary['steps']:,} steps, best {best}")
 
 
 # Every preset but `cartpole` (the base itself) is Nature plus a named variant, so
@@ -84,6 +88,10 @@ def assert_trains(config, run_dir):
     """The run ends, evaluates, and logs finite losses only."""
     summary = train(config, run_dir, progress=False)
     assert summary["steps"] == config.total_steps and summary["final_eval"] is not None
+    assert_learned_finite(run_dir)
+
+
+def assert_learned_finite(run_dir):
     metrics = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
     learned = [m for m in metrics if "loss" in m]
     assert learned and all(m["loss"] == m["loss"] for m in learned)  # finite, not NaN

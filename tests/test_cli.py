@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ BAD_INPUTS = [
      "total_steps (99,999,999,999,999,999,999) is out of range: at most 2,147,483,647"),
     (["--preset", "cartpole", "--replay-capacity", "-99999999999"], "replay_capacity"),
     (["--preset", "cartpole", "--seeds", ""], "argument --seeds: invalid integer list value"),
+    (["--preset", "cartpole", "--stop-at-score", "nan"], "invalid finite float value: 'nan'"),
 ]
 
 
@@ -307,3 +309,23 @@ def test_quick_shrinks_any_preset_and_flags_beside_it_win(tmp_path, monkeypatch)
         config, _, _ = _prepare_train(args)
         assert {k: getattr(config, k) for k in QUICK} == {**QUICK, "eval_episodes": 3}
     assert os.listdir(tmp_path) == []
+
+
+def test_stop_at_score_ends_the_run_at_the_first_evaluation_that_reaches_it(tmp_path, capsys):
+    from purejaxdqn.run.runlog import read_jsonl
+    from purejaxdqn.tools.cli import main
+
+    run = tmp_path / "run"
+    short = ["--preset", "cartpole", "--total-steps", "1500", "--warmup-steps", "500",
+             "--eval-every", "500", "--eval-episodes", "1", "--no-progress"]
+    # every CartPole game scores >= 8: the first evaluation (at 500 steps) reaches 5
+    assert main(["train", *short, "--run-dir", str(run), "--stop-at-score", "5"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["stopped_by"] == "stop_at_score" and summary["steps"] == 500
+    assert summary["checkpoint_steps"] == 500
+    assert "every seed reached the score to stop at by 500 steps" in capsys.readouterr().out
+    # resumed without it, the run goes on to its budget; a score no game reaches stops nothing
+    assert main(["train", "--resume", str(run), "--no-progress", "--stop-at-score", "1e9"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["stopped_by"] is None and summary["steps"] == 1500
+    assert [e["step"] for e in read_jsonl(run / "eval.jsonl")] == [500, 1000, 1500]

@@ -1,7 +1,7 @@
 """The training loop: an engine advances the agents, the loop keeps the schedule.
 
 `train` sets up (or resumes) a run, then alternates two things until the step
-budget, a signal or `stop_after_steps`: the engine (engines/: `host`, one device
+budget, a signal, `stop_after_steps` or `stop_at_score`: the engine (engines/: `host`, one device
 call per env iteration; `fused`, many per call) advances to the next scheduled
 step count, and the loop does what falls due there: log rows, evaluations,
 videos, checkpoints (on step counts and on a wall clock). Everything else (resume,
@@ -10,6 +10,7 @@ signals, the final evaluation and summary) lives in the helpers below it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -71,12 +72,15 @@ class Session(NamedTuple):
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          overlap: bool = True, devices=None, engine_options: dict | None = None,
+          stop_at_score: float | None = None, overlap: bool = True, devices=None, engine_options: dict | None = None,
           record_video: Callable[[Config, str, Any, int], Any] | None = None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
     `stop_after_steps` stops early as if interrupted (checkpoint written): used by
-    tests and by anyone who wants to split a run into chunks. `overlap=False` (host
+    tests and by anyone who wants to split a run into chunks. `stop_at_score` stops the
+    same way at the first evaluation after which every seed has scored at least that
+    mean in some evaluation (steps to solve; a resumed run that has stops at once).
+    `overlap=False` (host
     engine) waits for the envs and the updates in turn, for benchmarking the overlap;
     `engine_options` go to the engine (host: timer; fused: chunk_seconds, max_chunk).
     With several local devices (or `devices`), the seeds are sharded over them
@@ -106,12 +110,14 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
             if resume and bar is not None:
                 bar.write(_resume_message(session.host["resumes"][-1]))
             stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
+            reached = functools.partial(_reached, session.host, stop_at_score)
             divergence = None
             try:
                 carry, steps, learning_sps, saved = _loop(
-                    session, carry, learning_starts, stop_at, stop, log, bar, record_video,
-                    saved=steps if resume else None)
-                stopped_by, saved = _finish(session, carry, steps, stop, saved, log, bar)
+                    session, carry, learning_starts, stop_at, stop, reached, log, bar,
+                    record_video, saved=steps if resume else None)
+                stopped_by, saved = _finish(session, carry, steps, stop, reached, saved, log,
+                                            bar)
             except Diverged as diverged:
                 log.flush()
                 steps, saved, learning_sps = diverged.steps, diverged.saved, None
@@ -178,16 +184,17 @@ def _stopped_at_start(run_dir: str, resume: bool, signal_name: str) -> dict:
             "checkpoint_steps": steps if resume else None, "run_dir": run_dir}
 
 
-def _loop(session, carry, learning_starts, stop_at, stop, log, bar, record_video, saved):
+def _loop(session, carry, learning_starts, stop_at, stop, reached, log, bar, record_video,
+          saved):
     """Advance the engine boundary by boundary, doing what falls due at each, until
-    `stop_at` or a signal: (carry, steps, learning agent steps/s, steps saved or None)."""
+    `stop_at`, a signal or `reached()`: (carry, steps, learning agent steps/s, steps saved or None)."""
     config, seeds, engine, host = session.config, session.seeds, session.engine, session.host
     steps = _steps(engine, carry)
     metrics, learning_clock = None, None  # clock: (time, steps) when learning began
     recent_scores = [deque(maxlen=100) for _ in seeds]
     window = (time.perf_counter(), steps)
     saved_at = time.monotonic()
-    while steps < stop_at and not stop.is_set():
+    while steps < stop_at and not stop.is_set() and not reached():
         carry, done = engine.advance(carry, _next_boundary(config, steps, stop_at),
                                      learning_starts, stop.is_set)
         before, steps = steps, done.steps
@@ -220,14 +227,24 @@ def _loop(session, carry, learning_starts, stop_at, stop, log, bar, record_video
     return carry, steps, learning_sps, saved
 
 
-def _finish(session, carry, steps, stop, saved, log, bar) -> tuple[str | None, int | None]:
+def _reached(host: dict, score: float | None) -> bool:
+    """Every seed's best evaluation mean so far is at least `score` (None: never)."""
+    evaluations = host["evaluations"]
+    if score is None or not evaluations:
+        return False
+    best = np.max([e["score_mean"] for e in evaluations], axis=0)
+    return bool(np.all(best >= score))
+
+
+def _finish(session, carry, steps, stop, reached, saved, log, bar) -> tuple[str | None,
+                                                                            int | None]:
     """Checkpoint the trained state, then (a finished run) evaluate it: the checkpoint is
     on disk before the final evaluation starts, so a stop during it keeps the work, and
     the evaluation's result goes into the checkpoint's host.json when it is done.
     Return (stopped_by, steps the checkpoint holds)."""
     config, engine, host = session.config, session.engine, session.host
-    stopped_by = stop.raised or ("stop_after_steps" if steps < config.total_steps
-                                 else None)
+    stopped_by = stop.raised or (None if steps >= config.total_steps else
+                                 "stop_at_score" if reached() else "stop_after_steps")
     if saved != steps:
         _check_finite(session, None, carry, steps, saved)
         saved = _save(config, session.run_dir, engine, carry, host, log, bar)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 import time
@@ -54,6 +55,16 @@ def _field_type(field: dataclasses.Field):
 
     convert.__name__ = _KIND_NAMES.get(field_kind(field.name), "str")
     return convert
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_finite_float.__name__ = "finite float"  # argparse: "invalid finite float value: 'nan'"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -117,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--exact-resume", action="store_true",
                        help="with --resume: replay the recorded actions to restore the games "
                             "exactly (bitwise the same run as an uninterrupted one)")
+    train.add_argument("--stop-at-score", type=_finite_float, default=None, metavar="SCORE",
+                       help="stop (checkpoint saved, exit 0) after the first evaluation by "
+                            "which every seed has scored a mean of at least SCORE: steps to "
+                            "solve")
     train.add_argument("--no-progress", action="store_true", help="no progress line")
     train.add_argument("--quick", action="store_true",
                        help="any preset, end to end in about two minutes (Atari included): "
@@ -316,7 +331,7 @@ def _train(args: argparse.Namespace, flag) -> int:
 
     try:
         summary = train(config, run_dir, resume=resume, exact_resume=args.exact_resume,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, stop_at_score=args.stop_at_score)
     except CheckpointError as error:
         print(f"purejaxdqn: error: {error}", file=sys.stderr)
         return 2
@@ -345,6 +360,10 @@ def stop_message(summary: dict, resume_command: str) -> str:
         kept = "" if saved is None else \
             f"; the checkpoint ({saved:,} steps) is as it was. Continue with: {resume_command}"
         return f"stopped by {name} during start-up, before any training; nothing was written{kept}"
+    if name == "stop_at_score":
+        best = ", ".join(f"{m:.1f}" for m in summary["best_eval_mean"])
+        return (f"every seed reached the score to stop at by {summary['steps']:,} steps (best "
+                f"eval means {best}); checkpoint saved. Continue with: {resume_command}")
     return (f"stopped by {name} at {summary['steps']:,} steps; checkpoint saved "
             f"({saved:,} steps). Continue with: {resume_command}")
 

@@ -110,14 +110,12 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
             if resume and bar is not None:
                 bar.write(_resume_message(session.host["resumes"][-1]))
             stop_at = min(config.total_steps, stop_after_steps or config.total_steps)
-            reached = functools.partial(_reached, session.host, stop_at_score)
-            divergence = None
+            divergence, reached = None, functools.partial(_reached, session.host, stop_at_score)
             try:
                 carry, steps, learning_sps, saved = _loop(
                     session, carry, learning_starts, stop_at, stop, reached, log, bar,
                     record_video, saved=steps if resume else None)
-                stopped_by, saved = _finish(session, carry, steps, stop, reached, saved, log,
-                                            bar)
+                stopped_by, saved = _finish(session, carry, steps, stop, reached, saved, log, bar)
             except Diverged as diverged:
                 log.flush()
                 steps, saved, learning_sps = diverged.steps, diverged.saved, None

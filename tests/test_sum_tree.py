@@ -38,6 +38,12 @@ def test_set_leaves_keeps_every_node_the_sum_of_its_children():
         np.testing.assert_allclose(float(sum_tree.total(tree)), leaves.sum(), rtol=1e-6)
 
 
+def test_write_leaves_sets_the_leaves_and_no_sum():
+    tree = sum_tree.write_leaves(sum_tree.init(5), jnp.array([0, 3, 4]), jnp.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(np.asarray(sum_tree.leaves(tree, 5)), [1, 0, 0, 2, 3])
+    assert not np.asarray(tree)[:8].any()  # root and inner nodes untouched (uniform replay)
+
+
 def test_descent_never_enters_zero_mass():
     """Float rounding can put u at or past a subtree's mass; the descent must
     still end on a leaf with mass."""

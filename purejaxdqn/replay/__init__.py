@@ -1,6 +1,6 @@
 """Accelerator-resident, frame-deduplicated ring replay as pure functions.
 
-    sum_tree.py  the sum tree: init, set leaves, stratified descent
+    sum_tree.py  the sum tree: init, set leaves, stratified descent (prioritized replay)
     frames.py    the frame ring: one frame per slot, stack rebuild, validity
     nstep.py     n-step returns and discounts
     buffer.py    the API: init / add / sample / update_priorities(params, ...)

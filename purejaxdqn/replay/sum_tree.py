@@ -67,14 +67,19 @@ def _refresh_ancestors(tree: Array, nodes: Array, levels: int) -> Array:
     return jax.lax.fori_loop(0, levels, level, (tree, nodes))[0]
 
 
+def write_leaves(tree: Array, index: Array, values: Array) -> Array:
+    """Set leaves ``index`` ([K], 0-based) to ``values`` ([K]) and leave their ancestors
+    as they were: the sums go stale, so only for a caller that reads the leaves alone
+    (``get``, ``leaves``), as uniform replay does. Duplicate indices must carry equal
+    values (the scatter order is unspecified)."""
+    half, _ = _layout(tree)
+    return tree.at[half + index].set(values)
+
+
 def set_leaves(tree: Array, index: Array, values: Array) -> Array:
-    """Set leaves ``index`` ([K], 0-based) to ``values`` ([K]) and refresh their
-    ancestors. Duplicate indices must carry equal values (the scatter order is
-    unspecified)."""
+    """``write_leaves``, then refresh the leaves' ancestors: every sum stays exact."""
     half, levels = _layout(tree)
-    nodes = half + index
-    tree = tree.at[nodes].set(values)
-    return _refresh_ancestors(tree, nodes, levels)
+    return _refresh_ancestors(write_leaves(tree, index, values), half + index, levels)
 
 
 def descend(tree: Array, u: Array) -> Array:

@@ -50,6 +50,8 @@ PRESET = "data-efficient"
 DEFAULT_GAMES = ("RoadRunner", "Freeway", "Kangaroo", "Krull")
 DEFAULT_OUT = os.path.join("runs", "atari100k")  # the committed study: --out experiments/results/atari100k
 PUBLISHED = os.path.join(os.path.dirname(__file__), "atari100k_published.csv")
+# rliable's per-run scores of published agents (see PUBLISHED_FILES below)
+PUBLISHED_RUNS_DIR = os.path.join(os.path.dirname(__file__), "atari100k_published_runs")
 
 
 def game_config(game: str, seed: int, total_steps: int | None = None) -> Config:
@@ -74,7 +76,7 @@ def run_dir(out_dir: str, game: str, seed: int) -> str:
 
 def run_study(games: Sequence[str], seeds: Sequence[int], out_dir: str = DEFAULT_OUT,
               total_steps: int | None = None, overrides: dict | None = None,
-              progress: bool = True, published_dir: str | None = None) -> int:
+              progress: bool = True, published_dir: str | None = PUBLISHED_RUNS_DIR) -> int:
     """Train/resume every game x seed in order, rebuild the report; 0, or 130 if stopped."""
     plan = []
     games = [_atari_game(g) for g in games]
@@ -115,9 +117,11 @@ PAPER_SOURCES = {
 }
 # Per-run scores: rliable's released Atari-100k runs (Agarwal et al. 2021, App. A.1:
 # gs://rl-benchmark-data/atari_100k), one JSON per algorithm mapping game -> final scores
-# of its runs (the format rliable's colab reads with load_json_scores). Not shipped
-# (unreachable offline): pass the folder holding them with --published-dir.
-PUBLISHED_FILES = {"DrQ(eps)": "DrQ(eps).json", "DER (Agarwal et al. re-runs)": "DER.json"}
+# of its runs (the format rliable's colab reads with load_json_scores). DrQ(eps)'s and
+# SPR's ship in PUBLISHED_RUNS_DIR (copied from eloialonso/iris, its README says
+# how); DER's is not public outside that bucket: put DER.json beside them to add it.
+PUBLISHED_FILES = {"DrQ(eps)": "DrQ(eps).json", "SPR": "SPR.json",
+                   "DER (Agarwal et al. re-runs)": "DER.json"}
 PUBLISHED_SOURCE = ("mean over the runs in rliable's released `{file}` "
                     "(gs://rl-benchmark-data/atari_100k, Agarwal et al. 2021, App. A.1)")
 
@@ -192,7 +196,37 @@ def hns(game: str, score: float) -> float:
     return human_normalized(game, score, columns="updated")
 
 
-def summarize(out_dir: str, published_dir: str | None = None) -> str:
+def placement(score: float, runs: list[float]) -> str:
+    """Where `score` falls among published `runs`: how many are below, equal and above,
+    and its percentile rank (below + half the ties, over all runs)."""
+    runs_array = np.asarray(runs)
+    below, equal = int(np.sum(runs_array < score)), int(np.sum(runs_array == score))
+    above = len(runs) - below - equal
+    rank = 100 * (below + equal / 2) / len(runs)
+    return f"{below} below, {equal} equal, {above} above ({rank:.1f}th percentile)"
+
+
+def _placement_lines(runs: list[Run], published: dict) -> list[str]:
+    """The section placing each finished run of ours among each algorithm's published
+    runs of its game (empty without per-run files)."""
+    names = [name for name in PUBLISHED_FILES if name in published]
+    finished = [r for r in runs if r.finished]
+    if not names or not finished:
+        return []
+    lines = ["", "## Our runs among the published runs", "",
+             "Each finished run's final score against every published run of the same "
+             "game (rliable's per-run files, below).", "",
+             "| game | seed | ours | " + " | ".join(f"{n} runs" for n in names) + " |",
+             "|---|---:|---:|" + "---|" * len(names)]
+    for r in finished:
+        score = r.final["score_mean"]
+        cells = [placement(score, published[n][r.game]) if r.game in published[n] else "–"
+                 for n in names]
+        lines.append(f"| {r.game} | {r.seed} | {_fmt(score)} | {' | '.join(cells)} |")
+    return lines
+
+
+def summarize(out_dir: str, published_dir: str | None = PUBLISHED_RUNS_DIR) -> str:
     """Write results.md, results.csv, iqm.png, learning_curves.png; return results.md's path."""
     runs = collect(out_dir)
     published = {**load_paper_means(), **load_published(published_dir)}
@@ -263,7 +297,8 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
              "do not edit by hand. Scores are raw game scores, mean over 100 evaluation",
              "episodes (ε = 0.001, up to 27,000 agent steps) of the agent after 100k agent",
              "steps. HNS = (score − random) / (human − random). DER and OTRainbow: the",
-             "per-game means their papers report (sources below).", "",
+             "per-game means their papers report; DrQ(eps), SPR (where their files are",
+             "read): means over rliable's released runs (sources below).", "",
              "| game | seeds | ours: mean | 95% CI | ours: HNS | "
              + "".join(f"{name} | {name} HNS | " for name in others) + "random | human |",
              "|---|---:|---:|---|---:|" + "---:|---:|" * len(others) + "---:|---:|"]
@@ -295,6 +330,7 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
                      "comparable to a published 26-game IQM.")
     elif iqm:
         lines.append(f"IQM not computed: {iqm['error']}")
+    lines += _placement_lines(runs, published)
     lines += ["", "## Runs", "",
               "| game | seed | agent steps | state | training score, last 20 games | "
               "wall time of ended sessions (h) | agent steps/s while learning |",
@@ -328,8 +364,8 @@ def render_markdown(runs: list[Run], published: dict, iqm: dict | None,
         else:
             lines.append(f"- {name}: not shown. Its per-run scores are rliable's released "
                          f"`{file}` (gs://rl-benchmark-data/atari_100k, Agarwal et al. "
-                         "2021); this machine has no copy (no network). Rerun with "
-                         "`--summarize-only --published-dir DIR` to add them.")
+                         "2021), not in the folder read; put it there and rerun with "
+                         "`--summarize-only` to add them.")
     lines.append("- learning curves (`learning_curves.png`): raw training-game scores "
                  "(ε-greedy, full games), moving mean over 10 games.")
     return "\n".join(lines) + "\n"
@@ -408,9 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: off)")
     parser.add_argument("--total-steps", default=None, metavar="STEPS",
                         help="shorter runs for smoke tests (default: the benchmark's 100,000)")
-    parser.add_argument("--published-dir", default=None, metavar="DIR",
-                        help="folder with rliable's DrQ(eps).json / DER.json (per-run scores) "
-                             "to add to the table (default: none)")
+    parser.add_argument("--published-dir", default=PUBLISHED_RUNS_DIR, metavar="DIR",
+                        help="folder with rliable's per-run score files (DrQ(eps).json, "
+                             "SPR.json, DER.json: those present) for the table (default: "
+                             "experiments/atari100k_published_runs, DrQ(eps) and SPR)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress line, only per-run lines (default: off)")
     return parser

@@ -75,7 +75,7 @@ def test_summary_table_means_hns_and_in_progress_runs(tmp_path):
     _fake_run(tmp_path, "Pong", 1, -4.0)
     _fake_run(tmp_path, "Boxing", 0, 6.1)
     _fake_run(tmp_path, "Breakout", 0, 0.0, finished=False)
-    text = open(summarize(str(tmp_path))).read()
+    text = open(summarize(str(tmp_path), published_dir=None)).read()  # the papers' means only
     # Pong: mean of -10 and -4 = -7; HNS (-7 + 20.7) / (14.6 + 20.7) = 0.388
     pong = next(line for line in text.splitlines() if line.startswith("| Pong |"))
     assert "| 2 | -7.0 |" in pong and "| 0.388 |" in pong and "| -20.7 | 14.6 |" in pong
@@ -129,6 +129,27 @@ def test_published_runs_give_means_and_a_same_games_iqm(tmp_path):
     assert "DrQ(eps) **0.500**" in text and "(2 runs/game)" in text
     assert "rliable's released `DrQ(eps).json`" in text
     assert "DER (Agarwal et al. re-runs): not shown" in text
+    # our Pong run (-10.0) among DrQ(eps)'s two: one below, one above; Boxing 6.1 likewise
+    assert "| Pong | 0 | -10.0 | 1 below, 0 equal, 1 above (50.0th percentile) |" in text
+
+
+def test_placement_counts_ties_as_half():
+    from experiments.atari100k import placement
+
+    assert placement(0.0, [0.0, 0.0, 1.0, -1.0]) == \
+        "1 below, 2 equal, 1 above (50.0th percentile)"
+    assert placement(5.0, [1.0, 2.0]) == "2 below, 0 equal, 0 above (100.0th percentile)"
+
+
+def test_shipped_published_runs_are_rliables_100_per_game():
+    from experiments.atari100k import PUBLISHED_RUNS_DIR, load_published
+
+    published = load_published(PUBLISHED_RUNS_DIR)
+    assert set(published) == {"DrQ(eps)", "SPR"}
+    for runs in published.values():
+        assert len(runs) == 26 and all(len(scores) == 100 for scores in runs.values())
+    # the issue's check: DrQ(eps) scores 0 on Freeway in 27 of its 100 runs
+    assert sum(score == 0 for score in published["DrQ(eps)"]["Freeway"]) == 27
 
 
 def test_study_reuses_finished_runs_and_rejects_bad_input(tmp_path, capsys):

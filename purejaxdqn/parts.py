@@ -35,7 +35,8 @@ def build_network(config: Config, num_actions: int, obs_shape: Sequence[int],
     """The Q-network the config asks for, for observations of `obs_shape` (no batch)."""
     torso = config.component(networks.TORSOS).build(obs_shape, obs_dtype)
     head = config.component(networks.HEADS)
-    return networks.make_network(torso, head.build(num_actions), stochastic=head.noisy)
+    return networks.make_network(torso, head.build(num_actions), stochastic=head.noisy,
+                                 samples=head.samples)
 
 
 def build_optimizer(config: Config) -> optax.GradientTransformation:

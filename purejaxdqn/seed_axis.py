@@ -94,7 +94,8 @@ def auto_seed_group(network: Network, spec: EnvSpec, sharding=None) -> int:
         return 0
     obs = jax.ShapeDtypeStruct((1,) + tuple(spec.obs_shape), spec.obs_dtype)
     params = jax.eval_shape(network.init, jax.random.PRNGKey(0), obs)
-    jaxpr = jax.make_jaxpr(lambda p, o: network.apply(p, o, None))(params, obs).jaxpr
+    key = jax.random.PRNGKey(0) if network.stochastic else None  # IQN samples: needs one
+    jaxpr = jax.make_jaxpr(lambda p, o: network.apply(p, o, key))(params, obs).jaxpr
     return 1 if _has_primitive(jaxpr, "conv_general_dilated") else 0
 
 

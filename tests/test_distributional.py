@@ -88,3 +88,29 @@ def test_quantile_rule_matches_rlax(seed):
         ours = quantile_td_loss(c["logits"][c["action"]], c["reward"], discount,
                                 c["next_logits"][a_next])
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_quantile_td_loss_at_sampled_fractions_by_hand():
+    # IQN's loss: fractions (0.1, 0.9) instead of the midpoints. theta (0, 1), target
+    # (0.5, 1.5) as above: theta_1 = 0, u = (0.5, 1.5) >= 0: 0.1 * (0.125 + 1.0) / 2;
+    # theta_2 = 1, u = (-0.5, 0.5): (|0.9 - 1| * 0.125 + 0.9 * 0.125) / 2
+    expected = 0.1 * 1.125 / 2 + (0.1 * 0.125 + 0.9 * 0.125) / 2
+    theta = jnp.array([0.0, 1.0])
+    ours = quantile_td_loss(theta, 0.5, 1.0, theta, taus=jnp.array([0.1, 0.9]))
+    np.testing.assert_allclose(ours, expected, rtol=1e-6)
+    midpoints = quantile_td_loss(theta, 0.5, 1.0, theta, taus=quantile_midpoints(2))
+    np.testing.assert_array_equal(midpoints, quantile_td_loss(theta, 0.5, 1.0, theta))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sampled_fraction_rule_matches_rlax(seed):
+    rlax = pytest.importorskip("rlax")
+    c = _random_case(seed)
+    taus = jax.random.uniform(jax.random.PRNGKey(seed), (11,))
+    dist, next_dist = c["logits"].T, c["next_logits"].T
+    theirs = rlax.quantile_q_learning(dist, taus, c["action"], c["reward"], 0.9, next_dist,
+                                      next_dist, huber_param=1.0)
+    a_next = jnp.argmax(next_dist.mean(0))
+    ours = quantile_td_loss(c["logits"][c["action"]], c["reward"], 0.9,
+                            c["next_logits"][a_next], taus=taus)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)

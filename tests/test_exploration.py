@@ -84,3 +84,18 @@ def test_a_noisy_policy_draws_noise_per_env_and_evaluation_plays_the_mean():
     np.testing.assert_array_equal(actions, np.where(q[:, 0] > 0, 0, 1))  # greedy on it
     _, q_eval = make_policy(net, noise=False)({}, obs, jax.random.PRNGKey(0), 0.0)
     assert not np.asarray(q_eval).any()  # key None: the mean weights
+
+
+def test_an_iqn_policy_samples_fractions_per_env_in_training_and_evaluation():
+    from purejaxdqn.components.exploration import make_policy
+    from purejaxdqn.parts import build_network
+    from purejaxdqn.presets import CARTPOLE
+
+    config = CARTPOLE.replace(head="implicit_quantile", objective="implicit_quantile",
+                              num_tau_samples=4, num_quantile_samples=2).validate()
+    net = build_network(config, 2, (4,), jnp.float32)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    obs = jnp.ones((16, 4))  # the same state in every env: only the fractions differ
+    for noise in (True, False):
+        _, q = make_policy(net, noise=noise)(params, obs, jax.random.PRNGKey(1), 0.0)
+        assert len(np.unique(np.asarray(q[:, 0]))) == 16, noise

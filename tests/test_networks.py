@@ -171,3 +171,30 @@ def test_a_quantile_head_gives_the_mean_of_its_quantiles():
     out = net.apply(params, jnp.ones((2, 4)), jax.random.PRNGKey(1))
     assert out.quantiles.shape == (2, 3, 5) and net.stochastic
     np.testing.assert_allclose(out.q_values, out.quantiles.mean(-1), rtol=1e-6)
+
+
+def test_an_iqn_head_samples_its_fractions_from_the_key_even_without_noise():
+    config = CARTPOLE.replace(head="implicit_quantile", objective="implicit_quantile",
+                              num_tau_samples=6, num_quantile_samples=5, iqn_embedding_dim=8,
+                              head_hidden=8)
+    for dueling, noisy in [(False, False), (True, True)]:
+        net = build_network(config.replace(dueling=dueling, noisy=noisy).validate(), 3, (4,),
+                            jnp.float32)
+        assert net.stochastic and net.samples
+        params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+        obs = jnp.ones((2, 4))
+        out = net.apply(params, obs, jax.random.PRNGKey(1))
+        assert out.quantiles.shape == (2, 3, 6) and out.q_values.shape == (2, 3)
+        assert out.taus.shape == (2, 6) and ((out.taus >= 0) & (out.taus < 1)).all()
+        assert not np.allclose(out.taus[0], out.taus[1])  # per state
+        again = net.apply(params, obs, jax.random.PRNGKey(1))
+        np.testing.assert_array_equal(again.quantiles, out.quantiles)  # the key decides
+        other = net.apply(params, obs, jax.random.PRNGKey(2))
+        assert not np.allclose(other.q_values, out.q_values)
+        # noise off (evaluation): still sampled fractions, the same ones; only a noisy
+        # head's weights change (to their mean)
+        quiet = net.apply(params, obs, jax.random.PRNGKey(1), noise=False)
+        np.testing.assert_array_equal(quiet.taus, out.taus)
+        assert np.allclose(quiet.quantiles, out.quantiles) != noisy
+    head = params["params"]["head"]
+    assert set(head) == {"QuantileFunction_0"}  # one set of weights for N and K fractions

@@ -220,7 +220,40 @@ def test_the_distributional_objectives_are_rlaxs_rules_on_the_network(base, targ
     np.testing.assert_array_equal(aux.q_values, online.q_values)
 
 
-@pytest.mark.parametrize("base", [C51, QR])
+IQN = C51.replace(head="implicit_quantile", objective="implicit_quantile", num_tau_samples=6,
+                 num_quantile_samples=4, iqn_embedding_dim=8)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+@pytest.mark.parametrize("target", ["q_learning", "double"])
+def test_the_iqn_objective_is_rlaxs_rule_on_the_networks_sampled_fractions(target):
+    rlax = pytest.importorskip("rlax")
+    config = IQN.replace(target=target, dueling=True).validate()
+    net = build_network(config, 3, (4,), jnp.float32)
+    assert net.stochastic and net.samples
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+    target_params = jax.tree_util.tree_map(lambda x: 0.5 * x, params)
+    batch, key = _batch(0), jax.random.PRNGKey(3)
+    loss, aux = build_objective(config, net, build_target_update(config))(
+        params, target_params, batch, key)
+    # the same three passes with the same keys: online s (N fractions), target s' (its own
+    # N'), online s' (double's selector); the bootstrap action from K-sample Q-values
+    online, next_target, next_online = forward_passes(net.apply, params, target_params,
+                                                      batch, key)
+    assert not np.allclose(online.taus, next_target.taus)  # independent fractions
+    selector = next_online.q_values if target == "double" else next_target.q_values
+    theirs = jax.vmap(rlax.quantile_q_learning, (0, 0, 0, 0, 0, 0, 0, None))(
+        online.quantiles.swapaxes(1, 2), online.taus, batch.action, batch.reward,
+        batch.discount, jnp.repeat(selector[:, None, :], 6, axis=1),
+        next_target.quantiles.swapaxes(1, 2), 1.0)
+    np.testing.assert_allclose(loss, theirs, rtol=1e-5)
+    np.testing.assert_array_equal(aux.priority, loss)
+    with pytest.raises(ConfigError, match="objective 'implicit_quantile' needs head "
+                                          "implicit_quantile"):
+        IQN.replace(head="quantile").validate()
+
+
+@pytest.mark.parametrize("base", [C51, QR, IQN])
 def test_distributional_objectives_learn_a_fixed_batch(base):
     config = base.replace(target_update_period=10**6, replay="prioritized").validate()
     net = build_network(config, 3, (4,), jnp.float32)

@@ -3,7 +3,8 @@
 C51 (Bellemare, Dabney & Munos 2017, "A Distributional Perspective on Reinforcement
 Learning", Alg. 1) learns a categorical return distribution on fixed, evenly spaced atoms;
 QR-DQN (Dabney, Rowland, Bellemare & Munos 2018, "Distributional Reinforcement Learning
-with Quantile Regression") learns N quantiles of it at fixed fractions.
+with Quantile Regression") learns N quantiles of it at fixed fractions, IQN (Dabney,
+Ostrovski, Silver & Munos 2018) at fractions sampled anew for each transition.
 As in `targets.py`, termination enters through `discount` only (0 at a terminal) and
 n-step returns through the replay's reward sum and gamma^n. Which action the target
 bootstraps from is the objective's choice (targets.NEXT_ACTIONS).
@@ -45,14 +46,16 @@ def quantile_midpoints(num_quantiles: int) -> jax.Array:
 
 
 def quantile_td_loss(quantiles: jax.Array, reward: jax.Array, discount: jax.Array,
-                     next_quantiles: jax.Array, kappa: float = 1.0) -> jax.Array:
+                     next_quantiles: jax.Array, kappa: float = 1.0,
+                     taus: jax.Array | None = None) -> jax.Array:
     """sum_i mean_j |tau_i - 1{u_ij < 0}| L_kappa(u_ij) / kappa, u_ij = T theta_j - theta_i,
     T theta_j = r + discount * theta_j(s', a*): the quantile Huber loss of QR-DQN (Dabney et
-    al. 2018, eqs. 9-10, kappa = 1; `quantiles` (N,) of the taken action at the midpoint
-    fractions, `next_quantiles` (N',) of the bootstrap action). No gradient flows into the
-    target, nor through the indicator."""
+    al. 2018, eqs. 9-10, kappa = 1; `quantiles` (N,) of the taken action at the fractions
+    `taus` (N,), the midpoints when None; `next_quantiles` (N',) of the bootstrap action).
+    With sampled fractions it is IQN's loss (Dabney et al. 2018b, eq. 3). No gradient
+    flows into the target, nor through the indicator."""
     target = jax.lax.stop_gradient(reward + discount * next_quantiles)
     u = target[None, :] - quantiles[:, None]
-    tau = quantile_midpoints(quantiles.shape[0])[:, None]
+    tau = (quantile_midpoints(quantiles.shape[0]) if taus is None else taus)[:, None]
     weight = jnp.abs(tau - jax.lax.stop_gradient((u < 0).astype(u.dtype)))
     return jnp.sum(jnp.mean(weight * huber(u, kappa) / kappa, axis=-1))

@@ -184,14 +184,17 @@ def make_policy(network: Network, select: Callable = epsilon_greedy,
     each env (the envs explore independently), unless `noise` is False: then its mean
     weights (key None), which is what evaluation uses, as Dopamine's NoisyNetwork does in
     eval_mode ("Turn off noise during evaluation": google/dopamine
-    dopamine/jax/networks.py at 5873f54). A deterministic network's key goes to `select`
-    untouched.
+    dopamine/jax/networks.py at 5873f54). A sampling network (IQN) draws its fractions
+    per env in both cases, as dqn_zoo's and Dopamine's IQN actors and evaluations do (its
+    Q is an estimate from samples, not exploration). A deterministic network's key goes
+    to `select` untouched.
     """
 
     def policy(params, obs, key, epsilon):
-        if network.stochastic and noise:
+        if network.stochastic and (noise or network.samples):
             key, noise_key = jax.random.split(key)
-            one_env = lambda o, k: network.apply(params, o[None], k).q_values[0]  # noqa: E731
+            extra = {} if noise else {"noise": False}  # a plain (params, obs, key) works
+            one_env = lambda o, k: network.apply(params, o[None], k, **extra).q_values[0]  # noqa: E731
             q = jax.vmap(one_env)(obs, jax.random.split(noise_key, obs.shape[0]))
         else:
             q = network.apply(params, obs, None).q_values

@@ -4,8 +4,10 @@ A network is a `Network(init, apply)` pair of pure functions: `params = init(key
 example_obs)`, `out = apply(params, obs, key)`, where `out` is a NamedTuple that always
 carries `q_values` (B, |A|), what acting and Q-learning read; a head may add more fields
 (a distribution's logits, atoms, quantiles) for the objective that needs them (dqn_zoo's
-network outputs). `key` feeds the network's own randomness (NoisyNet's noise) and is None
-for a deterministic network, which ignores it (`Network.stochastic` says which).
+network outputs). `key` feeds the network's own randomness (NoisyNet's noise, IQN's
+sampled fractions) and is None for a deterministic network, which ignores it
+(`Network.stochastic` says which); `apply(..., noise=False)` turns the noise off and
+keeps the sampling (`Network.samples`: IQN's estimate needs its key, always).
 `TORSOS` maps a name (Config.torso) to the torso's settings, whose
 `build(obs_shape, obs_dtype)` gives the flax module; `HEADS` maps a name (Config.head) to
 the head's settings, whose `build(num_actions)` does. Dueling streams are a setting every
@@ -52,10 +54,21 @@ class QuantileOutput(NamedTuple):
     quantiles: jax.Array  # (B, |A|, N), at the fractions (2i - 1) / 2N
 
 
+class ImplicitQuantileOutput(NamedTuple):
+    """An IQN head's: the return's quantiles at fractions it sampled itself."""
+
+    q_values: jax.Array  # (B, |A|): the mean over K sampled fractions, what acting reads
+    quantiles: jax.Array  # (B, |A|, N) at the N fractions `taus`, what the loss reads
+    taus: jax.Array  # (B, N): tau ~ U[0, 1], drawn per transition
+
+
 class Network(NamedTuple):
     init: Callable[[jax.Array, jax.Array], Any]  # (key, example obs) -> params
-    apply: Callable[[Any, jax.Array, jax.Array | None], Any]  # (params, obs, key) -> output
+    # (params, obs, key, noise=True) -> output; noise=False: NoisyNet's mean weights, while
+    # a sampling head (IQN) still draws from the key
+    apply: Callable[..., Any]
     stochastic: bool = False  # apply draws from its key; else the key is unused (pass None)
+    samples: bool = False  # the estimate itself is sampled (IQN): a key even without noise
 
 
 def conv(features: int, kernel: int, stride: int, im2col: bool, index: int) -> nn.Module:
@@ -271,6 +284,47 @@ class QuantileHead(Head):
         return QuantileOutput(quantiles.mean(axis=-1), quantiles)
 
 
+class QuantileFunction(Head):
+    """Z_tau(s, a) = f(psi(s) * phi(tau))_a for given fractions `taus` (B, T): the cosine
+    embedding phi_j(tau) = ReLU(sum_i cos(pi i tau) w_ij + b_j) (Dabney et al. 2018b,
+    eq. 4; i = 1..n as dqn_zoo and Dopamine write it: the paper's i = 0 term, cos 0 = 1,
+    is the bias), then the head's layers per fraction. Returns (B, |A|, T)."""
+
+    embedding_dim: int = 64  # n
+
+    @nn.compact
+    def __call__(self, features: jax.Array, taus: jax.Array) -> jax.Array:
+        (batch, width), samples = features.shape, taus.shape[1]
+        i = jnp.arange(1, self.embedding_dim + 1, dtype=jnp.float32)
+        phi = nn.relu(nn.Dense(width)(jnp.cos(jnp.pi * i * taus[..., None])))
+        mixed = (features[:, None, :] * phi).reshape(batch * samples, width)
+        return self.action_values(mixed).reshape(batch, samples, -1).swapaxes(1, 2)
+
+
+class ImplicitQuantileHead(Head):
+    """IQN (Dabney, Ostrovski, Silver & Munos 2018, "Implicit Quantile Networks for
+    Distributional Reinforcement Learning"): the quantile function of each action's
+    return at fractions tau ~ U[0, 1] it draws itself from the "tau" RNG stream, N of
+    them for the loss and K for Q = the mean of K quantiles (acting, the bootstrap
+    action). One `QuantileFunction` (shared parameters) evaluates each set, so jit
+    drops the set a caller does not read (acting reads Q only)."""
+
+    num_tau_samples: int = 64  # N (and N': the target's samples)
+    num_quantile_samples: int = 32  # K
+    embedding_dim: int = 64  # n
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> ImplicitQuantileOutput:
+        quantile = QuantileFunction(self.num_actions, self.hidden, self.dueling, self.noisy,
+                                    self.sigma0, self.embedding_dim)
+        loss_key, q_key = jax.random.split(self.make_rng("tau"))
+        batch = features.shape[0]
+        taus = jax.random.uniform(loss_key, (batch, self.num_tau_samples))
+        q_taus = jax.random.uniform(q_key, (batch, self.num_quantile_samples))
+        return ImplicitQuantileOutput(quantile(features, q_taus).mean(axis=-1),
+                                      quantile(features, taus), taus)
+
+
 def dueling_aggregate(value: jax.Array, advantage: jax.Array) -> jax.Array:
     """Q = V + (A - mean_a A); value (B, 1, ...), advantage (B, |A|, ...): the mean is over
     the action axis, for each of a distributional head's numbers alike."""
@@ -358,6 +412,7 @@ class HeadSettings(Settings):
     # What the head's output carries beyond q_values, for the objective that learns it
     # (objectives check it against their own `learns`).
     output = "q_values"
+    samples = False  # its estimate is sampled (IQN): the network needs a key, always
 
     head_hidden: int = setting(512, "units of the hidden layer after the torso", positive)
     dueling: bool = setting(False, "dueling value/advantage streams (Wang et al. 2016), in "
@@ -404,6 +459,28 @@ class Categorical(HeadSettings):
                                v_min=self.v_min, v_max=self.v_max)
 
 
+@HEADS.register("implicit_quantile")
+@dataclasses.dataclass(frozen=True)
+class ImplicitQuantile(HeadSettings):
+    """IQN's head; the defaults are Dabney et al. (2018b)'s Atari agent's (N = N' = 64,
+    K = 32, n = 64), as dqn_zoo's iqn and Dopamine's implicit_quantile.gin."""
+
+    output = "implicit_quantiles"
+    samples = True
+    num_tau_samples: int = setting(64, "IQN: fractions tau sampled per state for the loss "
+                                       "(N for s, N' for s')", positive)
+    num_quantile_samples: int = setting(32, "IQN: fractions sampled for Q = their mean "
+                                            "(K: acting, the bootstrap action)", positive)
+    iqn_embedding_dim: int = setting(64, "IQN: size n of the cosine embedding of tau",
+                                     positive)
+
+    def build(self, num_actions: int) -> nn.Module:
+        return ImplicitQuantileHead(num_actions, **self.layers(),
+                                    num_tau_samples=self.num_tau_samples,
+                                    num_quantile_samples=self.num_quantile_samples,
+                                    embedding_dim=self.iqn_embedding_dim)
+
+
 @HEADS.register("quantile")
 @dataclasses.dataclass(frozen=True)
 class Quantile(HeadSettings):
@@ -418,15 +495,28 @@ class Quantile(HeadSettings):
         return QuantileHead(num_actions, **self.layers(), num_quantiles=self.num_quantiles)
 
 
-def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False) -> Network:
+TAU_STREAM = 0x746175  # folded into apply's key for the "tau" stream: never the noise's
+
+
+def make_network(torso: nn.Module, head: nn.Module, stochastic: bool = False,
+                 samples: bool = False) -> Network:
     """`Network` of `torso` then `head`. A stochastic network's modules draw from the
-    "noise" RNG stream, which `apply` feeds from its key; init needs no noise."""
+    "noise" RNG stream (NoisyNet), and a sampling head from the "tau" stream (IQN), which
+    `apply` feeds from its key (noise=False: the "tau" stream only). Init draws the
+    fractions of a sampling head from its own key; it needs no noise."""
     module = QNetwork(torso=torso, head=head)
 
-    def apply(params: Any, obs: jax.Array, key: jax.Array | None) -> Any:
-        return module.apply(params, obs, rngs=None if key is None else {"noise": key})
+    def apply(params: Any, obs: jax.Array, key: jax.Array | None, noise: bool = True) -> Any:
+        rngs = {} if key is None or not noise else {"noise": key}
+        if samples and key is not None:
+            rngs["tau"] = jax.random.fold_in(key, TAU_STREAM)
+        return module.apply(params, obs, rngs=rngs or None)
 
-    return Network(init=module.init, apply=apply, stochastic=stochastic)
+    def init(key: jax.Array, obs: jax.Array) -> Any:
+        return module.init({"params": key, "tau": jax.random.fold_in(key, TAU_STREAM)}
+                           if samples else key, obs)
+
+    return Network(init=init, apply=apply, stochastic=stochastic or samples, samples=samples)
 
 
 def param_count(params: Any) -> int:

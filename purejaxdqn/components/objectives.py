@@ -15,10 +15,10 @@ for free. Its aux carries the online Q-values at s (for metrics), each transitio
 `OBJECTIVES` maps a name (Config.objective) to the objective's settings, whose
 `build(network, td_rule, loss, target_is_online, next_action)` binds it to the parts it
 uses: "td" is the Q-learning family, a TD rule (`targets.TARGETS`) and an elementwise
-loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" (C51) and "quantile"
-(QR-DQN) bootstrap from the action `next_action` (`targets.NEXT_ACTIONS`, by the same
-target name) picks; "munchausen" (M-DQN) is the TD objective on its own soft target
-with a log-policy bonus. Each objective learns one kind of head output (`learns`),
+loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" (C51), "quantile"
+(QR-DQN) and "implicit_quantile" (IQN) bootstrap from the action `next_action`
+(`targets.NEXT_ACTIONS`, by the same target name) picks; "munchausen" (M-DQN) is the
+TD objective on its own soft target with a log-policy bonus. Each objective learns one kind of head output (`learns`),
 checked against the config's head.
 """
 
@@ -162,6 +162,16 @@ def quantile_batch_loss(online, next_target, batch, next_actions) -> jax.Array:
         taken(next_target.quantiles, next_actions))
 
 
+def implicit_quantile_batch_loss(online, next_target, batch, next_actions) -> jax.Array:
+    """IQN (Dabney et al. 2018b, eq. 3) on implicit-quantile outputs: the quantile Huber
+    loss (kappa 1) between the taken action's quantiles at the N fractions the online
+    pass sampled and the bootstrap action's at the target pass's own N' fractions, per
+    transition (the bootstrap action: argmax of the mean of K more, Q's)."""
+    return jax.vmap(functools.partial(quantile_td_loss, kappa=1.0))(
+        taken(online.quantiles, batch.action), batch.reward, batch.discount,
+        taken(next_target.quantiles, next_actions), taus=online.taus)
+
+
 @dataclasses.dataclass(frozen=True)
 class ObjectiveSettings(Settings):
     """What every objective shares: the head output it learns (networks.HeadSettings.output),
@@ -217,6 +227,15 @@ class Quantile(Distributional):
 
     learns = "quantiles"
     batch_loss = staticmethod(quantile_batch_loss)
+
+
+@OBJECTIVES.register("implicit_quantile")
+@dataclasses.dataclass(frozen=True)
+class ImplicitQuantile(Distributional):
+    """IQN (Dabney, Ostrovski, Silver & Munos 2018)."""
+
+    learns = "implicit_quantiles"
+    batch_loss = staticmethod(implicit_quantile_batch_loss)
 
 
 @OBJECTIVES.register("munchausen")

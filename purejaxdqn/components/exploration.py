@@ -194,7 +194,8 @@ def make_policy(network: Network, select: Callable = epsilon_greedy,
         if network.stochastic and (noise or network.samples):
             key, noise_key = jax.random.split(key)
             extra = {} if noise else {"noise": False}  # a plain (params, obs, key) works
-            one_env = lambda o, k: network.apply(params, o[None], k, **extra).q_values[0]  # noqa: E731
+            one_env = lambda o, k: (  # noqa: E731
+                network.apply(params, o[None], k, **extra).q_values[0])
             q = jax.vmap(one_env)(obs, jax.random.split(noise_key, obs.shape[0]))
         else:
             q = network.apply(params, obs, None).q_values

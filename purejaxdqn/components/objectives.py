@@ -18,8 +18,8 @@ uses: "td" is the Q-learning family, a TD rule (`targets.TARGETS`) and an elemen
 loss (`losses.LOSSES`) of delta = y - Q(s, a); "categorical" (C51), "quantile"
 (QR-DQN) and "implicit_quantile" (IQN) bootstrap from the action `next_action`
 (`targets.NEXT_ACTIONS`, by the same target name) picks; "munchausen" (M-DQN) is the
-TD objective on its own soft target with a log-policy bonus. Each objective learns one kind of head output (`learns`),
-checked against the config's head.
+TD objective on its own soft target with a log-policy bonus. Each objective learns one
+kind of head output (`learns`), checked against the config's head.
 """
 
 from __future__ import annotations

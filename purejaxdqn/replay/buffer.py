@@ -29,8 +29,9 @@ from purejaxdqn.replay import frames, nstep, sum_tree
 from purejaxdqn.settings import ConfigError
 
 Array = jax.Array
-# The sum tree adds float32 masses: sums of ones (uniform priorities) are exact only up to
-# 2^24, so a replay holds at most this many transitions (Config.validate refuses more).
+# Prioritized replay's sum tree adds float32 masses, exact only up to 2^24 leaves, so a
+# replay holds at most this many transitions (Config.validate refuses more). Uniform
+# replay keeps the bound, which its leaves-only sampling no longer needs.
 MAX_TRANSITIONS = 2**24
 
 
@@ -132,7 +133,7 @@ class ReplayParams:
         if self.prioritized and not self.eps > 0:
             raise ValueError("eps must be > 0 so every valid leaf keeps nonzero mass")
         if not self.prioritized and self.num_leaves > MAX_TRANSITIONS:
-            raise ValueError("uniform replay counts in float32: at most 2^24 transitions")
+            raise ValueError("a replay holds at most 2^24 transitions (MAX_TRANSITIONS)")
 
     @property
     def num_leaves(self) -> int:

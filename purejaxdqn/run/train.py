@@ -1,9 +1,9 @@
 """The training loop: an engine advances the agents, the loop keeps the schedule.
 
 `train` sets up (or resumes) a run, then alternates two things until the step
-budget, a signal, `stop_after_steps` or `stop_at_score`: the engine (engines/: `host`, one device
-call per env iteration; `fused`, many per call) advances to the next scheduled
-step count, and the loop does what falls due there: log rows, evaluations,
+budget, a signal, `stop_after_steps` or `stop_at_score`: the engine (engines/:
+`host`, one device call per env iteration; `fused`, many per call) advances to the
+next scheduled step count, and the loop does what falls due there: log rows, evaluations,
 videos, checkpoints (on step counts and on a wall clock). Everything else (resume,
 signals, the final evaluation and summary) lives in the helpers below it.
 """
@@ -72,7 +72,8 @@ class Session(NamedTuple):
 
 def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool = False,
           progress: bool = True, stop_after_steps: int | None = None,
-          stop_at_score: float | None = None, overlap: bool = True, devices=None, engine_options: dict | None = None,
+          stop_at_score: float | None = None, overlap: bool = True, devices=None,
+          engine_options: dict | None = None,
           record_video: Callable[[Config, str, Any, int], Any] | None = None) -> dict:
     """Train (or resume) a run in `run_dir`, one agent per seed in `config.all_seeds`.
 
@@ -80,8 +81,8 @@ def train(config: Config, run_dir: str, resume: bool = False, exact_resume: bool
     tests and by anyone who wants to split a run into chunks. `stop_at_score` stops the
     same way at the first evaluation after which every seed has scored at least that
     mean in some evaluation (steps to solve; a resumed run that has stops at once).
-    `overlap=False` (host
-    engine) waits for the envs and the updates in turn, for benchmarking the overlap;
+    `overlap=False` (host engine) waits for the envs and the updates in turn, for
+    benchmarking the overlap;
     `engine_options` go to the engine (host: timer; fused: chunk_seconds, max_chunk).
     With several local devices (or `devices`), the seeds are sharded over them
     (`seed_axis.seed_sharding`); `devices=jax.local_devices()[:1]` keeps one device.
@@ -185,7 +186,8 @@ def _stopped_at_start(run_dir: str, resume: bool, signal_name: str) -> dict:
 def _loop(session, carry, learning_starts, stop_at, stop, reached, log, bar, record_video,
           saved):
     """Advance the engine boundary by boundary, doing what falls due at each, until
-    `stop_at`, a signal or `reached()`: (carry, steps, learning agent steps/s, steps saved or None)."""
+    `stop_at`, a signal or `reached()`: (carry, steps, learning agent steps/s, steps
+    saved or None)."""
     config, seeds, engine, host = session.config, session.seeds, session.engine, session.host
     steps = _steps(engine, carry)
     metrics, learning_clock = None, None  # clock: (time, steps) when learning began
@@ -225,13 +227,17 @@ def _loop(session, carry, learning_starts, stop_at, stop, reached, log, bar, rec
     return carry, steps, learning_sps, saved
 
 
+def _best_means(host: dict) -> list[float] | None:
+    """Each seed's best evaluation mean so far (None before the first evaluation)."""
+    evaluations = host["evaluations"]
+    return [max(e["score_mean"][k] for e in evaluations)
+            for k in range(len(evaluations[0]["score_mean"]))] if evaluations else None
+
+
 def _reached(host: dict, score: float | None) -> bool:
     """Every seed's best evaluation mean so far is at least `score` (None: never)."""
-    evaluations = host["evaluations"]
-    if score is None or not evaluations:
-        return False
-    best = np.max([e["score_mean"] for e in evaluations], axis=0)
-    return bool(np.all(best >= score))
+    best = _best_means(host)
+    return score is not None and best is not None and min(best) >= score
 
 
 def _finish(session, carry, steps, stop, reached, saved, log, bar) -> tuple[str | None,
@@ -297,9 +303,7 @@ def _summary(session, steps, stopped_by, learning_sps, saved, divergence=None) -
                # len(seeds) for the total); includes evaluations if any ran
                "learning_steps_per_s": learning_sps,
                "final_eval": host["evaluations"][-1] if host["evaluations"] else None,
-               "best_eval_mean": [max(e["score_mean"][k] for e in host["evaluations"])
-                                  for k in range(len(session.seeds))]
-               if host["evaluations"] else None,
+               "best_eval_mean": _best_means(host),
                "resumes": host["resumes"],
                "checkpoint_steps": saved,
                "divergence": divergence,  # the one line of a run that diverged, or None
